@@ -1,0 +1,62 @@
+#include "server/core/errors.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace magiclink {
+namespace {
+
+constexpr char kReasonPayload[] = "type.magiclink.dev/reason";
+constexpr char kViolationsPayload[] = "type.magiclink.dev/violations";
+
+}  // namespace
+
+absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
+                             absl::string_view message) {
+  absl::Status status(code, message);
+  status.SetPayload(kReasonPayload, absl::Cord(reason));
+  return status;
+}
+
+absl::Status InvalidRequest(const std::vector<FieldViolation>& violations) {
+  std::string message = "invalid request";
+  if (!violations.empty()) {
+    absl::StrAppend(&message, ": ", violations.front().field, ": ", violations.front().description);
+    if (violations.size() > 1) absl::StrAppend(&message, " (and ", violations.size() - 1, " more)");
+  }
+  absl::Status status =
+      ErrorWithReason(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest, message);
+  // Field and description never hold a NUL (descriptions escape user input).
+  std::string encoded;
+  for (const FieldViolation& v : violations) {
+    absl::StrAppend(&encoded, v.field, absl::string_view("\0", 1), v.description,
+                    absl::string_view("\0", 1));
+  }
+  status.SetPayload(kViolationsPayload, absl::Cord(encoded));
+  return status;
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  auto reason = status.GetPayload(kReasonPayload);
+  return reason ? std::string(*reason) : std::string();
+}
+
+std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kViolationsPayload);
+  if (!payload) return out;
+  const std::string flat(*payload);
+  std::vector<absl::string_view> parts = absl::StrSplit(flat, absl::string_view("\0", 1));
+  for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+    out.push_back({std::string(parts[i]), std::string(parts[i + 1])});
+  }
+  return out;
+}
+
+absl::Status StoreUnavailable(absl::string_view message) {
+  return ErrorWithReason(absl::StatusCode::kUnavailable, kReasonStoreUnavailable, message);
+}
+
+}  // namespace magiclink

@@ -1,0 +1,36 @@
+#include "server/core/token_source.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/core/crypto.h"
+
+namespace magiclink {
+
+absl::StatusOr<std::string> TokenSource::NewToken() {
+  absl::StatusOr<std::string> bytes = Bytes(kTokenBytes);
+  if (!bytes.ok()) return bytes.status();
+  return Base64UrlEncode(*bytes);
+}
+
+absl::StatusOr<std::string> TokenSource::NewBatchId() {
+  absl::StatusOr<std::string> bytes = Bytes(kBatchIdBytes);
+  if (!bytes.ok()) return bytes.status();
+  return absl::StrCat("b_", Base64UrlEncode(*bytes));
+}
+
+absl::StatusOr<std::string> CsprngTokenSource::Bytes(size_t n) { return RandomBytes(n); }
+
+absl::StatusOr<std::string> SequenceTokenSource::Bytes(size_t n) {
+  std::string out;
+  while (out.size() < n) {
+    uint64_t counter;
+    {
+      absl::MutexLock lock(&mu_);
+      counter = next_++;
+    }
+    out += Sha256(absl::StrCat("magiclink-test-sequence-", counter));
+  }
+  out.resize(n);
+  return out;
+}
+
+}  // namespace magiclink

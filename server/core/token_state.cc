@@ -1,0 +1,45 @@
+#include "server/core/token_state.h"
+
+#include "server/core/crypto.h"
+#include "server/core/errors.h"
+
+namespace magiclink {
+
+TokenState StateAt(const TokenClaims& claims, absl::Time now) {
+  if (claims.revoked_at) return TokenState::kRevoked;
+  if (claims.consumed_at) return TokenState::kConsumed;
+  if (now >= claims.expires_at) return TokenState::kExpired;
+  return TokenState::kOutstanding;
+}
+
+absl::Status CheckUsable(const TokenClaims& claims, absl::Time now,
+                         absl::string_view expected_purpose) {
+  constexpr absl::StatusCode kState = absl::StatusCode::kFailedPrecondition;
+  if (!expected_purpose.empty() && expected_purpose != claims.purpose) {
+    return ErrorWithReason(kState, kReasonPurposeMismatch,
+                           "the token was issued for a different purpose");
+  }
+  switch (StateAt(claims, now)) {
+    case TokenState::kRevoked:
+      return ErrorWithReason(kState, kReasonTokenRevoked, "the token has been revoked");
+    case TokenState::kConsumed:
+      return ErrorWithReason(kState, kReasonTokenAlreadyUsed, "the token has already been used");
+    case TokenState::kExpired:
+      return ErrorWithReason(kState, kReasonTokenExpired, "the token has expired");
+    case TokenState::kOutstanding:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+bool IsGraceRepeat(const TokenClaims& claims, absl::string_view consume_key_hash,
+                   absl::Time now, absl::Duration grace) {
+  if (!claims.consumed_at || claims.revoked_at || consume_key_hash.empty() ||
+      claims.consume_key_hash.empty()) {
+    return false;
+  }
+  return now < *claims.consumed_at + grace &&
+         ConstantTimeEquals(claims.consume_key_hash, consume_key_hash);
+}
+
+}  // namespace magiclink
