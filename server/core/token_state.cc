@@ -5,11 +5,16 @@
 
 namespace magiclink {
 
-TokenState StateAt(const TokenClaims& claims, absl::Time now) {
-  if (claims.revoked_at) return TokenState::kRevoked;
-  if (claims.consumed_at) return TokenState::kConsumed;
-  if (now >= claims.expires_at) return TokenState::kExpired;
+TokenState StateAt(absl::Time expires_at, const std::optional<absl::Time>& consumed_at,
+                   const std::optional<absl::Time>& revoked_at, absl::Time now) {
+  if (revoked_at) return TokenState::kRevoked;
+  if (consumed_at) return TokenState::kConsumed;
+  if (now >= expires_at) return TokenState::kExpired;
   return TokenState::kOutstanding;
+}
+
+TokenState StateAt(const TokenClaims& claims, absl::Time now) {
+  return StateAt(claims.expires_at, claims.consumed_at, claims.revoked_at, now);
 }
 
 absl::Status CheckUsable(const TokenClaims& claims, absl::Time now,
@@ -40,6 +45,16 @@ bool IsGraceRepeat(const TokenClaims& claims, absl::string_view consume_key_hash
   }
   return now < *claims.consumed_at + grace &&
          ConstantTimeEquals(claims.consume_key_hash, consume_key_hash);
+}
+
+absl::Status CheckVerify(const TokenClaims& claims, absl::Time now,
+                         absl::string_view expected_purpose, absl::string_view consume_key_hash,
+                         absl::Duration grace) {
+  if (!expected_purpose.empty() && expected_purpose != claims.purpose) {
+    return CheckUsable(claims, now, expected_purpose);
+  }
+  if (IsGraceRepeat(claims, consume_key_hash, now, grace)) return absl::OkStatus();
+  return CheckUsable(claims, now, expected_purpose);
 }
 
 }  // namespace magiclink

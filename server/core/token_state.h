@@ -39,6 +39,9 @@ struct TokenClaims {
 // The state of a token at `now`. A token is usable strictly before
 // expires_at: at expires_at exactly it is expired.
 TokenState StateAt(const TokenClaims& claims, absl::Time now);
+// The same from the three timestamps that decide it.
+TokenState StateAt(absl::Time expires_at, const std::optional<absl::Time>& consumed_at,
+                   const std::optional<absl::Time>& revoked_at, absl::Time now);
 
 // Why a token that was not consumed cannot be used at `now`: PURPOSE_MISMATCH
 // (checked first, so a wrong purpose reveals nothing else), TOKEN_REVOKED,
@@ -51,6 +54,14 @@ absl::Status CheckUsable(const TokenClaims& claims, absl::Time now,
 // CONSUME of this token within `grace` of it, and so gets the original answer.
 bool IsGraceRepeat(const TokenClaims& claims, absl::string_view consume_key_hash,
                    absl::Time now, absl::Duration grace);
+
+// The answer for a token that this call did not consume: PURPOSE_MISMATCH
+// first; then OK for a grace repeat (see IsGraceRepeat); otherwise
+// CheckUsable(). PEEK and CONSUME share it, so a PEEK fails exactly as a
+// CONSUME would.
+absl::Status CheckVerify(const TokenClaims& claims, absl::Time now,
+                         absl::string_view expected_purpose, absl::string_view consume_key_hash,
+                         absl::Duration grace);
 
 }  // namespace magiclink
 

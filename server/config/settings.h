@@ -1,0 +1,56 @@
+// magiclinkd's settings: built once in main from the config file, the
+// environment and flags (in rising precedence), then passed down as values.
+//
+//   absl::StatusOr<Settings> s = LoadSettings(flags, getenv);
+#ifndef MAGICLINK_SERVER_CONFIG_SETTINGS_H_
+#define MAGICLINK_SERVER_CONFIG_SETTINGS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/service/link_service.h"
+
+namespace magiclink {
+
+// Connection pool and timeouts for a PostgreSQL store.
+struct PostgresSettings {
+  int pool_size = 8;
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  absl::Duration connect_timeout = absl::Seconds(3);
+};
+
+struct Settings {
+  std::string listen = "127.0.0.1:50051";
+  std::string database;  // sqlite:PATH or postgresql://...
+  std::string data_dir = "magiclink-data";
+  std::string token_keys_file;
+  std::vector<std::string> allowed_redirect_prefixes;
+  ServiceOptions service;
+  PostgresSettings postgres;
+  absl::Duration sweep_interval = absl::Seconds(60);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+// What the command line said; empty strings mean "not given".
+struct CommandLine {
+  std::string config_path;
+  std::string listen;
+  std::string database;
+  std::string data_dir;
+};
+
+// Reads an environment variable; returns "" when unset.
+using EnvLookup = std::function<std::string(const char*)>;
+
+// Builds the settings: defaults, then the JSON config file (unknown keys and
+// invalid values are INVALID_ARGUMENT naming the key), then the environment
+// (MAGICLINK_DATABASE, so a password need not be on the command line), then
+// the flags. Fills derived defaults (database and key file under data_dir).
+absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const EnvLookup& env);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_CONFIG_SETTINGS_H_

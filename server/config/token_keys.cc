@@ -1,0 +1,83 @@
+#include "server/config/token_keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/core/crypto.h"
+
+namespace magiclink {
+namespace {
+
+absl::Status CreateKeyFile(const std::string& path) {
+  absl::StatusOr<std::string> secret = RandomBytes(32);
+  if (!secret.ok()) return secret.status();
+  const std::string content =
+      absl::StrCat("# magiclink token keys: key_id base64url-secret, newest last\nk1 ",
+                   Base64UrlEncode(*secret), "\n");
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return absl::OkStatus();  // another process won the race
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create token key file ", path, ": ", std::strerror(errno)));
+  }
+  const ssize_t written = write(fd, content.data(), content.size());
+  const bool synced = fsync(fd) == 0;
+  close(fd);
+  if (written != static_cast<ssize_t>(content.size()) || !synced) {
+    unlink(path.c_str());
+    return absl::FailedPreconditionError(absl::StrCat("cannot write token key file ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TokenKeyring> LoadOrCreateTokenKeys(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    if (absl::Status s = CreateKeyFile(path); !s.ok()) return s;
+  }
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read token key file ", path));
+  }
+  if ((info.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "token key file ", path, " is readable by group or others; chmod 600 it"));
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<TokenKey> keys;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    std::optional<std::string> secret =
+        parts.size() == 2 ? Base64UrlDecode(parts[1]) : std::nullopt;
+    if (!secret) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token key file ", path, " line ", line_number,
+          ": expected \"key_id base64url-secret\""));
+    }
+    keys.push_back({std::string(parts[0]), *std::move(secret)});
+  }
+  absl::StatusOr<TokenKeyring> ring = TokenKeyring::Create(std::move(keys));
+  if (!ring.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token key file ", path, ": ", ring.status().message()));
+  }
+  return ring;
+}
+
+}  // namespace magiclink

@@ -1,0 +1,145 @@
+// magiclinkd: flags and config -> objects -> server. Nothing else lives here.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/config/settings.h"
+#include "server/config/token_keys.h"
+#include "server/core/clock.h"
+#include "server/core/links.h"
+#include "server/core/token_source.h"
+#include "server/observability/log.h"
+#include "server/service/link_service.h"
+#include "server/service/periodic_task.h"
+#include "server/store/store_factory.h"
+#include "server/transport/grpc_server.h"
+#include "server/transport/grpc_service.h"
+
+ABSL_FLAG(std::string, config, "", "JSON config file (see docs/operators.md); unknown keys fail");
+ABSL_FLAG(std::string, listen, "", "host:port to serve on (default 127.0.0.1:50051)");
+ABSL_FLAG(std::string, database, "",
+          "sqlite:PATH or postgresql://... (default sqlite:<data_dir>/magiclink.db; "
+          "MAGICLINK_DATABASE in the environment also works)");
+ABSL_FLAG(std::string, data_dir, "", "folder for the SQLite file and token keys "
+                                     "(default ./magiclink-data)");
+ABSL_FLAG(bool, migrate_only, false, "apply schema migrations and exit");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+
+namespace magiclink {
+namespace {
+
+int Fail(absl::string_view event, const absl::Status& status) {
+  Log(LogLevel::kError, event, {{"error", std::string(status.message())}});
+  return 1;
+}
+
+int Run() {
+  // Block termination signals before gRPC starts threads, so only sigwait()
+  // below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<Settings> settings = LoadSettings(
+      {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_database),
+       absl::GetFlag(FLAGS_data_dir)},
+      [](const char* name) {
+        const char* value = std::getenv(name);
+        return std::string(value ? value : "");
+      });
+  if (!settings.ok()) return Fail("config_invalid", settings.status());
+  if (mkdir(settings->data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("data_dir_unusable", absl::FailedPreconditionError(absl::StrCat(
+                                         "cannot create data folder ", settings->data_dir)));
+  }
+  absl::StatusOr<TokenKeyring> keyring = LoadOrCreateTokenKeys(settings->token_keys_file);
+  if (!keyring.ok()) return Fail("token_keys_invalid", keyring.status());
+  std::vector<std::string> prefixes = settings->allowed_redirect_prefixes;
+  if (prefixes.empty()) {
+    prefixes = DevelopmentRedirectPrefixes();
+    Log(LogLevel::kWarning, "development_redirect_prefixes",
+        {{"detail", "no allowed_redirect_prefixes configured; allowing http://localhost and "
+                    "http://127.0.0.1 only"}});
+  }
+  absl::StatusOr<RedirectPolicy> redirects = RedirectPolicy::Create(std::move(prefixes));
+  if (!redirects.ok()) return Fail("config_invalid", redirects.status());
+
+  const StoreOptions store_options{settings->postgres.pool_size, settings->postgres.acquire_timeout,
+                                   settings->postgres.connect_timeout};
+  absl::StatusOr<std::unique_ptr<TokenStore>> store =
+      OpenTokenStore(settings->database, store_options);
+  if (!store.ok()) return Fail("store_unavailable", store.status());
+  Log(LogLevel::kInfo, "store_ready", {{"database", RedactDatabaseUrl(settings->database)}});
+  if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+
+  SystemClock clock;
+  CsprngTokenSource token_source;
+  LinkService service(**store, *keyring, *redirects, clock, token_source, settings->service);
+  GrpcMagicLinkService adapter(service, "local");
+  GrpcServerOptions server_options;
+  server_options.listen = settings->listen;
+  server_options.max_receive_bytes = MaxRequestBytes(settings->service.limits);
+  absl::StatusOr<StartedServer> server = StartGrpcServer(server_options, adapter);
+  if (!server.ok()) return Fail("listen_failed", server.status());
+  server->SetServing(true);
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
+    std::ofstream(port_file) << server->port << "\n";
+  }
+  Log(LogLevel::kInfo, "listening",
+      {{"address", settings->listen}, {"port", absl::StrCat(server->port)}});
+
+  bool serving = true;
+  PeriodicTask health_probe(absl::Seconds(1), [&] {
+    const absl::Status ping = (*store)->Ping();
+    if (ping.ok() != serving) {
+      serving = ping.ok();
+      server->SetServing(serving);
+      Log(serving ? LogLevel::kInfo : LogLevel::kError, serving ? "store_up" : "store_down",
+          {{"error", std::string(ping.message())}});
+    }
+  });
+  PeriodicTask sweeper(settings->sweep_interval, [&] {
+    absl::StatusOr<SweepResult> swept = service.Sweep(/*max_chunks=*/100);
+    if (!swept.ok()) {
+      Log(LogLevel::kWarning, "sweep_failed", {{"error", std::string(swept.status().message())}});
+    } else if (swept->tokens_deleted + swept->batches_deleted + swept->replays_purged > 0) {
+      Log(LogLevel::kInfo, "swept",
+          {{"tokens", absl::StrCat(swept->tokens_deleted)},
+           {"batches", absl::StrCat(swept->batches_deleted)},
+           {"replays", absl::StrCat(swept->replays_purged)}});
+    }
+  });
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  Log(LogLevel::kInfo, "draining", {{"signal", absl::StrCat(signal)}});
+  server->SetServing(false);
+  server->server->Shutdown(std::chrono::system_clock::now() +
+                           absl::ToChronoSeconds(settings->shutdown_grace));
+  server->server->Wait();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace magiclink
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "magiclinkd: issues, verifies and revokes magic-link tokens over gRPC.\n"
+      "Usage: magiclinkd [--listen=127.0.0.1:50051] [--database=sqlite:PATH] [--config=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  return magiclink::Run();
+}

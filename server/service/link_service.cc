@@ -1,0 +1,290 @@
+#include "server/service/link_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/core/crypto.h"
+#include "server/core/email.h"
+#include "server/core/errors.h"
+
+namespace magiclink {
+namespace {
+
+constexpr size_t kMaxBatchIdLength = 64;
+
+absl::Status CheckToken(absl::string_view token) {
+  if (token.empty()) return InvalidRequest({{"token", "is required"}});
+  if (!IsWellFormedToken(token)) return InvalidRequest({{"token", "is not a magiclink token"}});
+  return absl::OkStatus();
+}
+
+absl::Status CheckBatchId(absl::string_view batch_id) {
+  if (batch_id.empty()) return InvalidRequest({{"batch_id", "is required"}});
+  if (batch_id.size() > kMaxBatchIdLength) {
+    return InvalidRequest({{"batch_id", absl::StrCat("exceeds ", kMaxBatchIdLength, " characters")}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BatchNotFound() {
+  return ErrorWithReason(absl::StatusCode::kNotFound, kReasonBatchNotFound, "no such batch");
+}
+
+int StateNumber(std::optional<TokenState> state) {
+  return state ? static_cast<int>(*state) + 1 : 0;
+}
+
+// Page tokens bind the position to the batch and filter they were made for.
+std::string MakePageToken(const std::string& batch_id, std::optional<TokenState> state,
+                          int position) {
+  return Base64UrlEncode(absl::StrCat(position, "|", StateNumber(state), "|", batch_id));
+}
+
+absl::StatusOr<int> ParsePageToken(const std::string& token, const std::string& batch_id,
+                                   std::optional<TokenState> state) {
+  const absl::Status bad = InvalidRequest({{"page_token", "is not a page token of this listing"}});
+  std::optional<std::string> text = Base64UrlDecode(token);
+  if (!text) return bad;
+  std::vector<std::string> parts = absl::StrSplit(*text, absl::MaxSplits('|', 2));
+  int position = 0;
+  int state_number = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &position) || position < 0 ||
+      !absl::SimpleAtoi(parts[1], &state_number) || state_number != StateNumber(state) ||
+      parts[2] != batch_id) {
+    return bad;
+  }
+  return position;
+}
+
+}  // namespace
+
+LinkService::LinkService(TokenStore& store, const TokenKeyring& keyring,
+                         const RedirectPolicy& redirects, const Clock& clock,
+                         TokenSource& token_source, ServiceOptions options)
+    : store_(store),
+      keyring_(keyring),
+      redirects_(redirects),
+      clock_(clock),
+      token_source_(token_source),
+      options_(std::move(options)) {}
+
+absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input,
+                                                    const std::string& issued_by) {
+  absl::StatusOr<IssuePlan> plan =
+      PlanIssue(input, options_.limits, options_.lifetimes, redirects_);
+  if (!plan.ok()) return plan.status();
+
+  const absl::Time now = clock_.Now();
+  NewBatch batch;
+  absl::StatusOr<std::string> batch_id = token_source_.NewBatchId();
+  if (!batch_id.ok()) return batch_id.status();
+  batch.batch_id = *std::move(batch_id);
+  batch.issued_by = issued_by;
+  batch.purpose = input.purpose;
+  batch.redirect_url = input.redirect_url;
+  batch.created_at = now;
+  batch.expires_at = now + plan->ttl;
+  batch.revoke_previous = input.revoke_previous;
+  batch.tokens.reserve(plan->recipients.size());
+
+  IssueResult result;
+  result.batch_id = batch.batch_id;
+  result.rejected = plan->rejected;
+  result.links.reserve(plan->recipients.size());
+  for (PlannedRecipient& recipient : plan->recipients) {
+    absl::StatusOr<std::string> token = token_source_.NewToken();
+    if (!token.ok()) return token.status();
+    TokenHash hash = keyring_.HashForMinting(*token);
+    result.links.push_back({recipient.email, BuildLink(input.redirect_url, *token), *token,
+                            batch.expires_at});
+    batch.tokens.push_back({std::move(hash.hash), std::move(hash.key_id), recipient.index,
+                            recipient.email, std::move(recipient.metadata)});
+  }
+  if (!input.request_id.empty()) {
+    batch.request_id = input.request_id;
+    batch.request_fingerprint = plan->fingerprint;
+    std::vector<absl::string_view> tokens;
+    tokens.reserve(result.links.size());
+    for (const IssuedLink& link : result.links) tokens.push_back(link.token);
+    absl::StatusOr<std::string> sealed = keyring_.Seal(absl::StrJoin(tokens, "\n"), batch.batch_id);
+    if (!sealed.ok()) return sealed.status();
+    batch.replay_sealed = *std::move(sealed);
+  }
+
+  absl::StatusOr<InsertBatchResult> inserted =
+      store_.InsertBatch(batch, now, options_.lifetimes.idempotency_window);
+  if (!inserted.ok()) return inserted.status();
+  if (inserted->existing) return Replay(*plan, *inserted->existing, input.redirect_url);
+  result.revoked_previous = inserted->revoked_previous;
+  return result;
+}
+
+absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan,
+                                                const ExistingBatch& existing,
+                                                const std::string& redirect_url) {
+  if (!ConstantTimeEquals(existing.request_fingerprint, plan.fingerprint)) {
+    return ErrorWithReason(absl::StatusCode::kAlreadyExists, kReasonRequestIdConflict,
+                           "request_id was already used for a different request");
+  }
+  absl::StatusOr<std::string> tokens_text = keyring_.Open(existing.replay_sealed, existing.batch_id);
+  if (!tokens_text.ok()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReasonRequestIdConflict,
+                           "the batch for this request_id can no longer be replayed");
+  }
+  std::vector<std::string> tokens = absl::StrSplit(*tokens_text, '\n');
+  absl::StatusOr<std::vector<LinkRecord>> links = store_.BatchLinks(existing.batch_id);
+  if (!links.ok()) return links.status();
+  if (links->size() != tokens.size()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReasonRequestIdConflict,
+                           "the batch for this request_id was partly swept and cannot be replayed");
+  }
+  IssueResult result;
+  result.batch_id = existing.batch_id;
+  result.rejected = plan.rejected;
+  result.replayed = true;
+  result.links.reserve(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const LinkRecord& link = (*links)[i];
+    result.links.push_back(
+        {link.email, BuildLink(redirect_url, tokens[i]), std::move(tokens[i]), link.expires_at});
+  }
+  return result;
+}
+
+absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input) {
+  std::vector<FieldViolation> problems;
+  if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
+  if (!input.expected_purpose.empty()) {
+    if (std::string p = PurposeProblem(input.expected_purpose, options_.limits.max_purpose_length);
+        !p.empty()) {
+      problems.push_back({"expected_purpose", p});
+    }
+  }
+  if (input.consume_key.size() > options_.limits.max_consume_key_length) {
+    problems.push_back({"consume_key", absl::StrCat("exceeds ",
+                                                    options_.limits.max_consume_key_length,
+                                                    " characters")});
+  }
+  if (!problems.empty()) return InvalidRequest(problems);
+
+  const std::vector<std::string> hashes = keyring_.CandidateHashes(input.token);
+  const std::string consume_key_hash =
+      input.consume_key.empty() ? "" : HashConsumeKey(input.token, input.consume_key);
+  const absl::Time now = clock_.Now();
+  std::optional<TokenClaims> claims;
+  if (input.mode == VerifyMode::kConsume) {
+    absl::StatusOr<ConsumeResult> consumed =
+        store_.ConsumeToken(hashes, {input.expected_purpose, consume_key_hash}, now);
+    if (!consumed.ok()) return consumed.status();
+    if (consumed->consumed && consumed->claims) return *std::move(consumed->claims);
+    claims = std::move(consumed->claims);
+  } else {
+    absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes);
+    if (!found.ok()) return found.status();
+    claims = *std::move(found);
+  }
+  if (!claims) {
+    return ErrorWithReason(absl::StatusCode::kNotFound, kReasonTokenNotFound, "no such token");
+  }
+  absl::Status why = CheckVerify(*claims, now, input.expected_purpose, consume_key_hash,
+                                 options_.lifetimes.consume_grace);
+  if (!why.ok()) return why;
+  if (input.mode == VerifyMode::kConsume &&
+      !IsGraceRepeat(*claims, consume_key_hash, now, options_.lifetimes.consume_grace)) {
+    // The conditional update missed although the token looks usable: it
+    // changed between the two statements. The caller may retry.
+    return absl::AbortedError("the token changed while it was being verified; retry");
+  }
+  return *std::move(claims);
+}
+
+absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input) {
+  const int targets = !input.token.empty() + !input.email.empty() + !input.batch_id.empty();
+  if (targets != 1) {
+    return InvalidRequest({{"target", "exactly one of token, email and batch_id is required"}});
+  }
+  RevokeTarget target;
+  if (!input.token.empty()) {
+    if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
+    target.token_hashes = keyring_.CandidateHashes(input.token);
+  } else if (!input.email.empty()) {
+    absl::StatusOr<std::string> email =
+        NormalizeEmail(input.email, options_.limits.max_email_length);
+    if (!email.ok()) return InvalidRequest({{"email", std::string(email.status().message())}});
+    target.email = *std::move(email);
+    if (!input.purpose.empty()) {
+      if (std::string p = PurposeProblem(input.purpose, options_.limits.max_purpose_length);
+          !p.empty()) {
+        return InvalidRequest({{"purpose", p}});
+      }
+      target.purpose = input.purpose;
+    }
+  } else {
+    if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
+    target.batch_id = input.batch_id;
+  }
+  return store_.Revoke(target, clock_.Now());
+}
+
+absl::StatusOr<BatchSummary> LinkService::GetBatch(const std::string& batch_id) {
+  if (absl::Status s = CheckBatchId(batch_id); !s.ok()) return s;
+  absl::StatusOr<std::optional<BatchSummary>> summary = store_.GetBatch(batch_id, clock_.Now());
+  if (!summary.ok()) return summary.status();
+  if (!*summary) return BatchNotFound();
+  return **std::move(summary);
+}
+
+absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input) {
+  if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
+  const Limits& limits = options_.limits;
+  int page_size = input.page_size == 0 ? limits.default_page_size : input.page_size;
+  if (page_size < 0 || page_size > limits.max_page_size) {
+    return InvalidRequest(
+        {{"page_size", absl::StrCat("must be between 0 and ", limits.max_page_size)}});
+  }
+  int after = -1;
+  if (!input.page_token.empty()) {
+    absl::StatusOr<int> position = ParsePageToken(input.page_token, input.batch_id, input.state);
+    if (!position.ok()) return position.status();
+    after = *position;
+  }
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::optional<LinkPage>> page =
+      store_.ListLinks(input.batch_id, input.state, after, page_size, now);
+  if (!page.ok()) return page.status();
+  if (!*page) return BatchNotFound();
+  LinksPage out;
+  out.links.reserve((*page)->links.size());
+  for (LinkRecord& link : (*page)->links) {
+    const TokenState state = StateAt(link.expires_at, link.consumed_at, link.revoked_at, now);
+    out.links.push_back({std::move(link), state});
+  }
+  if ((*page)->more && !out.links.empty()) {
+    out.next_page_token =
+        MakePageToken(input.batch_id, input.state, out.links.back().link.position);
+  }
+  return out;
+}
+
+absl::StatusOr<SweepResult> LinkService::Sweep(int max_chunks) {
+  SweepResult total;
+  for (int i = 0; i < max_chunks; ++i) {
+    const absl::Time now = clock_.Now();
+    absl::StatusOr<SweepResult> chunk =
+        store_.Sweep(now - options_.lifetimes.retention,
+                     now - options_.lifetimes.idempotency_window, options_.sweep_chunk);
+    if (!chunk.ok()) return chunk.status();
+    total.tokens_deleted += chunk->tokens_deleted;
+    total.batches_deleted += chunk->batches_deleted;
+    total.replays_purged += chunk->replays_purged;
+    if (chunk->tokens_deleted < options_.sweep_chunk &&
+        chunk->batches_deleted < options_.sweep_chunk &&
+        chunk->replays_purged < options_.sweep_chunk) {
+      break;
+    }
+  }
+  return total;
+}
+
+}  // namespace magiclink

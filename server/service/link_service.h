@@ -1,0 +1,134 @@
+// LinkService: the magiclink operations on plain values. It runs the core
+// rules, mints and hashes tokens, calls the TokenStore once per operation and
+// shapes the result. It knows nothing of gRPC, so it is tested with plain
+// values, a FakeClock and a SequenceTokenSource.
+//
+//   LinkService service(store, keyring, redirects, clock, tokens, options);
+//   absl::StatusOr<IssueResult> r = service.IssueBatch(input, "billing");
+//   absl::StatusOr<TokenClaims> c = service.Verify({.token = t});
+#ifndef MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
+#define MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/core/clock.h"
+#include "server/core/issue_rules.h"
+#include "server/core/keyring.h"
+#include "server/core/limits.h"
+#include "server/core/links.h"
+#include "server/core/token_source.h"
+#include "server/core/token_state.h"
+#include "server/store/token_store.h"
+
+namespace magiclink {
+
+// Settings of the service.
+struct ServiceOptions {
+  Limits limits;
+  Lifetimes lifetimes;
+  // Rows one Sweep statement may delete.
+  int sweep_chunk = 1000;
+};
+
+// A freshly issued link.
+struct IssuedLink {
+  std::string email;
+  std::string url;
+  std::string token;
+  absl::Time expires_at;
+};
+
+// The result of IssueBatch.
+struct IssueResult {
+  std::string batch_id;
+  std::vector<IssuedLink> links;
+  std::vector<RejectedRecipient> rejected;
+  int64_t revoked_previous = 0;
+  bool replayed = false;
+};
+
+// How Verify treats a valid token.
+enum class VerifyMode { kConsume, kPeek };
+
+// A Verify request.
+struct VerifyInput {
+  std::string token;
+  VerifyMode mode = VerifyMode::kConsume;
+  std::string expected_purpose;
+  std::string consume_key;
+};
+
+// A Revoke request: exactly one of token, email, batch_id.
+struct RevokeInput {
+  std::string token;
+  std::string email;
+  std::string purpose;
+  std::string batch_id;
+};
+
+// A ListLinks request.
+struct ListLinksInput {
+  std::string batch_id;
+  std::optional<TokenState> state;
+  int page_size = 0;
+  std::string page_token;
+};
+
+// A link and its state when it was listed.
+struct LinkView {
+  LinkRecord link;
+  TokenState state;
+};
+
+// One page of links.
+struct LinksPage {
+  std::vector<LinkView> links;
+  std::string next_page_token;
+};
+
+class LinkService {
+ public:
+  // All references must outlive the service.
+  LinkService(TokenStore& store, const TokenKeyring& keyring, const RedirectPolicy& redirects,
+              const Clock& clock, TokenSource& token_source, ServiceOptions options);
+
+  // Issues a batch for the caller `issued_by` (see the proto for semantics).
+  absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const std::string& issued_by);
+
+  // Checks (PEEK) or uses up (CONSUME) a token and returns its claims.
+  absl::StatusOr<TokenClaims> Verify(const VerifyInput& input);
+
+  // Revokes outstanding tokens; returns how many.
+  absl::StatusOr<int64_t> Revoke(const RevokeInput& input);
+
+  // A batch's summary; NOT_FOUND (BATCH_NOT_FOUND) when unknown.
+  absl::StatusOr<BatchSummary> GetBatch(const std::string& batch_id);
+
+  // A page of a batch's links.
+  absl::StatusOr<LinksPage> ListLinks(const ListLinksInput& input);
+
+  // Deletes what has outlived the retention period and purges replay material
+  // older than the idempotency window, in chunks, until a chunk comes back
+  // short or `max_chunks` ran. Returns the totals.
+  absl::StatusOr<SweepResult> Sweep(int max_chunks);
+
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, const ExistingBatch& existing,
+                                     const std::string& redirect_url);
+
+  TokenStore& store_;
+  const TokenKeyring& keyring_;
+  const RedirectPolicy& redirects_;
+  const Clock& clock_;
+  TokenSource& token_source_;
+  const ServiceOptions options_;
+};
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_

@@ -1,0 +1,56 @@
+// How the PostgreSQL store connects: built once (main reads flags, a config
+// file or the environment) and passed to PostgresTokenStore::Open.
+//
+//   PostgresOptions options;
+//   options.url = "postgresql://magiclink@db.internal/magiclink";
+//   options.pool_size = 16;
+#ifndef MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_OPTIONS_H_
+#define MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace magiclink {
+
+struct PostgresOptions {
+  // A libpq connection URL (postgresql://user:password@host:port/db?param=...)
+  // or a key=value connection string. It may hold a password: it is never
+  // logged or put in an error message.
+  std::string url;
+
+  // Most connections the store opens. Calls beyond this many at once wait for
+  // a free connection.
+  int pool_size = 8;
+
+  // Longest wait for a free connection. A call's own deadline
+  // (ScopedStoreDeadline) ends the wait earlier; either way the call fails
+  // with UNAVAILABLE (reason STORE_UNAVAILABLE) instead of hanging.
+  absl::Duration acquire_timeout = absl::Seconds(5);
+
+  // Longest time to open one connection (libpq connect_timeout, whole
+  // seconds, at least 2) unless the URL sets connect_timeout itself.
+  absl::Duration connect_timeout = absl::Seconds(5);
+
+  // After a failed connection attempt, calls that need a new connection fail
+  // at once for this long instead of each waiting for a dead server; the
+  // first call after it tries again, so the store recovers by itself.
+  absl::Duration reconnect_backoff = absl::Milliseconds(200);
+
+  // Attempts of a transaction that PostgreSQL aborted for a deadlock or a
+  // serialization failure before the call fails with UNAVAILABLE.
+  int max_transaction_attempts = 3;
+
+  // Apply pending schema migrations in Open. When false, Open only checks
+  // that the schema is current (for deployments that migrate in a separate
+  // step with --migrate_only).
+  bool migrate = true;
+};
+
+// INVALID_ARGUMENT naming the bad field; OK when `options` can be used.
+absl::Status ValidatePostgresOptions(const PostgresOptions& options);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_OPTIONS_H_

@@ -1,0 +1,37 @@
+#include "server/store/store_factory.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/store/sqlite/sqlite_token_store.h"
+
+namespace magiclink {
+
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
+                                                           const StoreOptions& options) {
+  if (absl::StartsWith(url, "sqlite:")) {
+    const std::string path = url.substr(7);
+    if (path.empty()) return absl::InvalidArgumentError("sqlite: URL needs a file path");
+    absl::StatusOr<std::unique_ptr<SqliteTokenStore>> store = SqliteTokenStore::Open(path);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<TokenStore>(*std::move(store));
+  }
+  if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+    return absl::UnimplementedError("this magiclinkd was built without PostgreSQL support");
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("database URL must start with sqlite: or postgresql:// (got ",
+                   RedactDatabaseUrl(url), ")"));
+}
+
+std::string RedactDatabaseUrl(const std::string& url) {
+  // scheme://user:password@host... -> scheme://user:***@host...
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const size_t at = url.find('@', scheme_end + 3);
+  if (at == std::string::npos) return url;
+  const size_t colon = url.find(':', scheme_end + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return absl::StrCat(url.substr(0, colon + 1), "***", url.substr(at));
+}
+
+}  // namespace magiclink

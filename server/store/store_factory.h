@@ -1,0 +1,32 @@
+// Opens the TokenStore a database URL names: "sqlite:PATH" (the embedded
+// default) or "postgresql://..." / "postgres://..." (production).
+#ifndef MAGICLINK_SERVER_STORE_STORE_FACTORY_H_
+#define MAGICLINK_SERVER_STORE_STORE_FACTORY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/store/token_store.h"
+
+namespace magiclink {
+
+// Pool and timeout settings that only PostgreSQL uses.
+struct StoreOptions {
+  int pool_size = 8;
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  absl::Duration connect_timeout = absl::Seconds(3);
+};
+
+// Opens the store and applies pending schema migrations. INVALID_ARGUMENT for
+// an unknown scheme; the URL's password never appears in an error.
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
+                                                           const StoreOptions& options);
+
+// The URL with any password replaced by "***", for logs.
+std::string RedactDatabaseUrl(const std::string& url);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_STORE_STORE_FACTORY_H_

@@ -1,0 +1,51 @@
+#include "server/transport/grpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+// Linking the generated health code registers grpc.health.v1 in the
+// descriptor pool, which reflection serves.
+#include "grpc/health/v1/health.pb.h"
+
+namespace magiclink {
+
+constexpr char kServiceName[] = "magiclink.v1.MagicLinkService";
+
+int MaxRequestBytes(const Limits& limits) {
+  const int64_t per_recipient = static_cast<int64_t>(limits.max_email_length) +
+                                static_cast<int64_t>(limits.max_metadata_bytes) +
+                                static_cast<int64_t>(limits.max_metadata_entries) * 8 + 64;
+  const int64_t bytes = per_recipient * limits.max_batch_size + (1 << 20);
+  return static_cast<int>(std::min<int64_t>(bytes, INT32_MAX));
+}
+
+void StartedServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  health->SetServingStatus(kServiceName, serving);
+}
+
+absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
+                                              grpc::Service& service) {
+  // Make sure the health descriptor is linked and registered.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  StartedServer started;
+  builder.AddListeningPort(options.listen, options.credentials, &started.port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  started.server = builder.BuildAndStart();
+  if (started.server == nullptr || started.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  return started;
+}
+
+}  // namespace magiclink

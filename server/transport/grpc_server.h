@@ -1,0 +1,47 @@
+// Builds and starts the gRPC server: the MagicLinkService adapter, the
+// standard health service (whose descriptor is linked in, so reflection
+// clients such as grpcurl can call it) and server reflection.
+//
+//   absl::StatusOr<StartedServer> s = StartGrpcServer(options, adapter);
+//   s->SetServing(true);
+#ifndef MAGICLINK_SERVER_TRANSPORT_GRPC_SERVER_H_
+#define MAGICLINK_SERVER_TRANSPORT_GRPC_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/core/limits.h"
+
+namespace magiclink {
+
+struct GrpcServerOptions {
+  std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  // Largest request accepted, in bytes (see MaxRequestBytes).
+  int max_receive_bytes = 4 << 20;
+};
+
+// The largest request the limits allow: a full batch of maximal recipients,
+// plus room for the rest of the message.
+int MaxRequestBytes(const Limits& limits);
+
+// A started server.
+struct StartedServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;  // the bound port
+
+  // Reports SERVING or NOT_SERVING through the health service, for the
+  // overall server ("") and for magiclink.v1.MagicLinkService.
+  void SetServing(bool serving);
+};
+
+// Starts serving `service`; UNAVAILABLE when the address cannot be bound.
+absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
+                                              grpc::Service& service);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_TRANSPORT_GRPC_SERVER_H_

@@ -1,0 +1,197 @@
+#include "server/transport/grpc_service.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "server/core/errors.h"
+#include "server/transport/status_mapping.h"
+
+namespace magiclink {
+namespace {
+
+using google::protobuf::Timestamp;
+using google::protobuf::util::TimeUtil;
+
+void SetTime(absl::Time t, Timestamp* out) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  *out = TimeUtil::MicrosecondsToTimestamp(micros);
+}
+
+Metadata ToMetadata(const google::protobuf::Map<std::string, std::string>& map) {
+  return Metadata(map.begin(), map.end());
+}
+
+v1::LinkState ToProto(TokenState state) {
+  switch (state) {
+    case TokenState::kOutstanding: return v1::OUTSTANDING;
+    case TokenState::kConsumed: return v1::CONSUMED;
+    case TokenState::kRevoked: return v1::REVOKED;
+    case TokenState::kExpired: return v1::EXPIRED;
+  }
+  return v1::LINK_STATE_UNSPECIFIED;
+}
+
+absl::StatusOr<std::optional<TokenState>> FromProto(v1::LinkState state) {
+  switch (state) {
+    case v1::LINK_STATE_UNSPECIFIED: return std::optional<TokenState>();
+    case v1::OUTSTANDING: return std::optional<TokenState>(TokenState::kOutstanding);
+    case v1::CONSUMED: return std::optional<TokenState>(TokenState::kConsumed);
+    case v1::REVOKED: return std::optional<TokenState>(TokenState::kRevoked);
+    case v1::EXPIRED: return std::optional<TokenState>(TokenState::kExpired);
+    default: return InvalidRequest({{"state", "is not a known LinkState"}});
+  }
+}
+
+absl::StatusOr<std::optional<absl::Duration>> FromProto(const v1::IssueBatchRequest& request) {
+  if (!request.has_ttl()) return std::optional<absl::Duration>();
+  const google::protobuf::Duration& ttl = request.ttl();
+  // Valid protobuf Durations have nanos in [0, 1e9) for positive spans.
+  if (ttl.seconds() < 0 || ttl.nanos() < 0 || ttl.nanos() >= 1000000000 ||
+      ttl.seconds() > TimeUtil::kDurationMaxSeconds) {
+    return InvalidRequest({{"ttl", "must be a valid, non-negative duration"}});
+  }
+  return std::optional<absl::Duration>(absl::Seconds(ttl.seconds()) +
+                                       absl::Nanoseconds(ttl.nanos()));
+}
+
+}  // namespace
+
+grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
+                                              const v1::IssueBatchRequest* request,
+                                              v1::IssueBatchResponse* response) {
+  absl::StatusOr<std::optional<absl::Duration>> ttl = FromProto(*request);
+  if (!ttl.ok()) return ToGrpcStatus(ttl.status());
+  IssueInput input;
+  input.recipients.reserve(request->recipients_size());
+  for (const v1::Recipient& r : request->recipients()) {
+    input.recipients.push_back({r.email(), ToMetadata(r.metadata())});
+  }
+  input.purpose = request->purpose();
+  input.ttl = *ttl;
+  input.redirect_url = request->redirect_url();
+  input.metadata = ToMetadata(request->metadata());
+  input.request_id = request->request_id();
+  input.skip_invalid = request->skip_invalid();
+  input.revoke_previous = request->revoke_previous();
+
+  absl::StatusOr<IssueResult> result = service_.IssueBatch(input, caller_name_);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_batch_id(result->batch_id);
+  response->mutable_links()->Reserve(static_cast<int>(result->links.size()));
+  for (IssuedLink& link : result->links) {
+    v1::IssuedLink* out = response->add_links();
+    out->set_email(std::move(link.email));
+    out->set_url(std::move(link.url));
+    out->set_token(std::move(link.token));
+    SetTime(link.expires_at, out->mutable_expires_at());
+  }
+  for (const RejectedRecipient& r : result->rejected) {
+    v1::RejectedRecipient* out = response->add_rejected();
+    out->set_index(r.index);
+    out->set_email(r.email);
+    out->set_reason(r.reason);
+  }
+  response->set_revoked_previous_count(result->revoked_previous);
+  response->set_replayed(result->replayed);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
+                                          const v1::VerifyRequest* request,
+                                          v1::VerifyResponse* response) {
+  VerifyInput input;
+  input.token = request->token();
+  switch (request->mode()) {
+    case v1::VERIFY_MODE_UNSPECIFIED:
+    case v1::CONSUME:
+      input.mode = VerifyMode::kConsume;
+      break;
+    case v1::PEEK:
+      input.mode = VerifyMode::kPeek;
+      break;
+    default:
+      return ToGrpcStatus(InvalidRequest({{"mode", "is not a known VerifyMode"}}));
+  }
+  input.expected_purpose = request->expected_purpose();
+  input.consume_key = request->consume_key();
+  absl::StatusOr<TokenClaims> claims = service_.Verify(input);
+  if (!claims.ok()) return ToGrpcStatus(claims.status());
+  response->set_email(claims->email);
+  response->set_purpose(claims->purpose);
+  response->mutable_metadata()->insert(claims->metadata.begin(), claims->metadata.end());
+  response->set_batch_id(claims->batch_id);
+  response->set_redirect_url(claims->redirect_url);
+  SetTime(claims->issued_at, response->mutable_issued_at());
+  SetTime(claims->expires_at, response->mutable_expires_at());
+  if (claims->consumed_at) SetTime(*claims->consumed_at, response->mutable_consumed_at());
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
+                                          const v1::RevokeRequest* request,
+                                          v1::RevokeResponse* response) {
+  RevokeInput input;
+  switch (request->target_case()) {
+    case v1::RevokeRequest::kToken:
+      input.token = request->token();
+      if (input.token.empty()) return ToGrpcStatus(InvalidRequest({{"token", "is empty"}}));
+      break;
+    case v1::RevokeRequest::kEmail:
+      input.email = request->email();
+      if (input.email.empty()) return ToGrpcStatus(InvalidRequest({{"email", "is empty"}}));
+      break;
+    case v1::RevokeRequest::kBatchId:
+      input.batch_id = request->batch_id();
+      if (input.batch_id.empty()) return ToGrpcStatus(InvalidRequest({{"batch_id", "is empty"}}));
+      break;
+    case v1::RevokeRequest::TARGET_NOT_SET:
+      break;
+  }
+  input.purpose = request->purpose();
+  absl::StatusOr<int64_t> revoked = service_.Revoke(input);
+  if (!revoked.ok()) return ToGrpcStatus(revoked.status());
+  response->set_revoked_count(*revoked);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
+                                            const v1::GetBatchRequest* request,
+                                            v1::GetBatchResponse* response) {
+  absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id());
+  if (!batch.ok()) return ToGrpcStatus(batch.status());
+  response->set_batch_id(batch->batch_id);
+  response->set_purpose(batch->purpose);
+  response->set_issued_by(batch->issued_by);
+  SetTime(batch->created_at, response->mutable_created_at());
+  response->set_total(batch->total);
+  response->set_outstanding(batch->outstanding);
+  response->set_consumed(batch->consumed);
+  response->set_revoked(batch->revoked);
+  response->set_expired(batch->expired);
+  response->set_redirect_url(batch->redirect_url);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
+                                             const v1::ListLinksRequest* request,
+                                             v1::ListLinksResponse* response) {
+  absl::StatusOr<std::optional<TokenState>> state = FromProto(request->state());
+  if (!state.ok()) return ToGrpcStatus(state.status());
+  ListLinksInput input{request->batch_id(), *state, request->page_size(), request->page_token()};
+  absl::StatusOr<LinksPage> page = service_.ListLinks(input);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const LinkView& view : page->links) {
+    const LinkRecord& link = view.link;
+    v1::LinkInfo* out = response->add_links();
+    out->set_email(link.email);
+    out->set_index(link.position);
+    out->set_state(ToProto(view.state));
+    SetTime(link.issued_at, out->mutable_issued_at());
+    SetTime(link.expires_at, out->mutable_expires_at());
+    if (link.consumed_at) SetTime(*link.consumed_at, out->mutable_consumed_at());
+    if (link.revoked_at) SetTime(*link.revoked_at, out->mutable_revoked_at());
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+}  // namespace magiclink

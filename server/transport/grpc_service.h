@@ -1,0 +1,37 @@
+// The gRPC adapter for magiclink.v1.MagicLinkService: decodes requests into
+// plain values, calls LinkService, encodes the result and maps the status
+// through ToGrpcStatus. No rules live here.
+#ifndef MAGICLINK_SERVER_TRANSPORT_GRPC_SERVICE_H_
+#define MAGICLINK_SERVER_TRANSPORT_GRPC_SERVICE_H_
+
+#include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "server/service/link_service.h"
+
+namespace magiclink {
+
+class GrpcMagicLinkService final : public magiclink::v1::MagicLinkService::Service {
+ public:
+  // `service` must outlive this adapter. Batches are recorded as issued by
+  // `caller_name`.
+  GrpcMagicLinkService(LinkService& service, std::string caller_name)
+      : service_(service), caller_name_(std::move(caller_name)) {}
+
+  grpc::Status IssueBatch(grpc::ServerContext* context, const v1::IssueBatchRequest* request,
+                          v1::IssueBatchResponse* response) override;
+  grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+  grpc::Status Revoke(grpc::ServerContext* context, const v1::RevokeRequest* request,
+                      v1::RevokeResponse* response) override;
+  grpc::Status GetBatch(grpc::ServerContext* context, const v1::GetBatchRequest* request,
+                        v1::GetBatchResponse* response) override;
+  grpc::Status ListLinks(grpc::ServerContext* context, const v1::ListLinksRequest* request,
+                         v1::ListLinksResponse* response) override;
+
+ private:
+  LinkService& service_;
+  const std::string caller_name_;
+};
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_TRANSPORT_GRPC_SERVICE_H_

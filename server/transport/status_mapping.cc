@@ -1,0 +1,52 @@
+#include "server/transport/status_mapping.h"
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/core/errors.h"
+
+namespace magiclink {
+namespace {
+
+std::string ReasonForCode(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument: return kReasonInvalidRequest;
+    case absl::StatusCode::kUnavailable: return kReasonStoreUnavailable;
+    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kAborted: return "ABORTED";
+    case absl::StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
+    case absl::StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    default: return kReasonInternal;
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  const std::string message(status.message());
+
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(status.code()));
+  rich.set_message(message);
+  google::rpc::ErrorInfo info;
+  std::string reason = ErrorReason(status);
+  info.set_reason(reason.empty() ? ReasonForCode(status.code()) : reason);
+  info.set_domain(kErrorDomain);
+  rich.add_details()->PackFrom(info);
+
+  std::vector<FieldViolation> violations = FieldViolations(status);
+  if (!violations.empty()) {
+    google::rpc::BadRequest bad_request;
+    for (const FieldViolation& v : violations) {
+      auto* out = bad_request.add_field_violations();
+      out->set_field(v.field);
+      out->set_description(v.description);
+    }
+    rich.add_details()->PackFrom(bad_request);
+  }
+  return grpc::Status(code, message, rich.SerializeAsString());
+}
+
+}  // namespace magiclink
