@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace magiclink {
@@ -50,6 +51,10 @@ struct PostgresOptions {
 
 // INVALID_ARGUMENT naming the bad field; OK when `options` can be used.
 absl::Status ValidatePostgresOptions(const PostgresOptions& options);
+
+// The libpq connection string for `options.url` as key=value pairs, with
+// connect_timeout and application_name added unless the URL sets them.
+absl::StatusOr<std::string> BuildConninfo(const PostgresOptions& options);
 
 }  // namespace magiclink
 

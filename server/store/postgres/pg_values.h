@@ -1,0 +1,46 @@
+// Values as they cross the wire to PostgreSQL: absl::Time as microseconds
+// since the Unix epoch (the schema converts them to timestamptz with
+// magiclink_time() and back with magiclink_micros()), byte strings as bytea
+// hex text, and arrays as PostgreSQL array literals so a whole batch or a set
+// of candidate hashes travels as one statement parameter.
+//
+//   tx.exec_prepared("consume", ByteaArrayLiteral(hashes), ToMicros(now), ...);
+#ifndef MAGICLINK_SERVER_STORE_POSTGRES_PG_VALUES_H_
+#define MAGICLINK_SERVER_STORE_POSTGRES_PG_VALUES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "pqxx/field"
+
+namespace magiclink {
+
+// Microseconds since the Unix epoch (rounded down), PostgreSQL's resolution.
+int64_t ToMicros(absl::Time t);
+absl::Time FromMicros(int64_t micros);
+
+// A bigint micros column; nullopt when NULL.
+std::optional<absl::Time> OptionalTime(const pqxx::field& field);
+
+// The raw bytes of a bytea column ("" when NULL).
+std::string Bytes(const pqxx::field& field);
+
+// `bytes` in bytea hex input form: \x0a1b...
+std::string ByteaHex(absl::string_view bytes);
+
+// Appends `value` to an array literal as a quoted element.
+void AppendArrayElement(std::string& literal, absl::string_view value);
+
+// {"\\x..","\\x.."}: a bytea[] literal.
+std::string ByteaArrayLiteral(const std::vector<std::string>& values);
+
+// {"a","b"}: a text[] literal.
+std::string TextArrayLiteral(const std::vector<std::string>& values);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_STORE_POSTGRES_PG_VALUES_H_
