@@ -1,0 +1,77 @@
+// Every statement the PostgreSQL store runs, by name. Each connection
+// prepares them once (PreparePostgresStatements), so a call sends only the
+// statement name and its parameters.
+//
+// Conventions: times travel as bigint microseconds (magiclink_time() /
+// magiclink_micros() convert), token hashes as bytea[] literals so one
+// statement matches any of a token's candidate hashes (one per configured
+// key), and "outstanding at $now" is always spelled
+//   consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $now
+// so the planner can use the partial index on outstanding tokens.
+#ifndef MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
+#define MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
+
+#include "pqxx/connection"
+
+namespace magiclink {
+namespace pgsql {
+
+// Statement names (the SQL is in statements.cc).
+inline constexpr char kInsertBatch[] = "insert_batch";
+inline constexpr char kFindRequestId[] = "find_request_id";
+inline constexpr char kForgetRequestId[] = "forget_request_id";
+inline constexpr char kRevokePrevious[] = "revoke_previous";
+inline constexpr char kInsertTokens[] = "insert_tokens";
+inline constexpr char kBatchLinks[] = "batch_links";
+inline constexpr char kConsume[] = "consume";
+inline constexpr char kFindToken[] = "find_token";
+inline constexpr char kRevokeByHash[] = "revoke_by_hash";
+inline constexpr char kRevokeByEmail[] = "revoke_by_email";
+inline constexpr char kRevokeByBatch[] = "revoke_by_batch";
+inline constexpr char kBatchSummary[] = "batch_summary";
+inline constexpr char kListLinks[] = "list_links";
+inline constexpr char kSweepExpiredTokens[] = "sweep_expired_tokens";
+inline constexpr char kSweepSpentTokens[] = "sweep_spent_tokens";
+inline constexpr char kSweepEmptyBatches[] = "sweep_empty_batches";
+inline constexpr char kPurgeReplays[] = "purge_replays";
+
+// Column order of kConsume and kFindToken rows (ReadClaims reads them).
+enum ClaimsColumn {
+  kClaimsBatchId,
+  kClaimsPosition,
+  kClaimsEmail,
+  kClaimsPurpose,
+  kClaimsMetadata,
+  kClaimsRedirectUrl,
+  kClaimsIssuedAt,
+  kClaimsExpiresAt,
+  kClaimsConsumedAt,
+  kClaimsRevokedAt,
+  kClaimsConsumeKeyHash,
+};
+
+// Column order of kBatchLinks and kListLinks rows (ReadLink reads them).
+enum LinkColumn {
+  kLinkPosition,
+  kLinkEmail,
+  kLinkIssuedAt,
+  kLinkExpiresAt,
+  kLinkConsumedAt,
+  kLinkRevokedAt,
+};
+
+// The state filter codes of kListLinks.
+inline constexpr int kAnyState = 0;
+inline constexpr int kOutstandingState = 1;
+inline constexpr int kConsumedState = 2;
+inline constexpr int kRevokedState = 3;
+inline constexpr int kExpiredState = 4;
+
+}  // namespace pgsql
+
+// Registers every statement above on `connection`.
+void PreparePostgresStatements(pqxx::connection& connection);
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
