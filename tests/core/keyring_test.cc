@@ -1,0 +1,65 @@
+#include "server/core/keyring.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/status_matchers.h"
+
+namespace magiclink {
+namespace {
+
+using testing::StatusIs;
+
+const std::string kSecretA(32, 'a');
+const std::string kSecretB(32, 'b');
+
+TEST(KeyringTest, NewestKeyMintsAndEveryKeyVerifies) {
+  TokenKeyring old_ring = *TokenKeyring::Create({{"k1", kSecretA}});
+  TokenKeyring rotated = *TokenKeyring::Create({{"k1", kSecretA}, {"k2", kSecretB}});
+  const TokenHash minted_before = old_ring.HashForMinting("tok");
+  EXPECT_EQ(minted_before.key_id, "k1");
+  EXPECT_EQ(minted_before.hash.size(), 32u);
+
+  const TokenHash minted_after = rotated.HashForMinting("tok");
+  EXPECT_EQ(minted_after.key_id, "k2");
+  EXPECT_NE(minted_after.hash, minted_before.hash);
+
+  std::vector<std::string> candidates = rotated.CandidateHashes("tok");
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_EQ(candidates[0], minted_after.hash);   // newest first
+  EXPECT_EQ(candidates[1], minted_before.hash);  // old links still match
+}
+
+TEST(KeyringTest, HashDependsOnTheSecret) {
+  TokenKeyring a = *TokenKeyring::Create({{"k1", kSecretA}});
+  TokenKeyring b = *TokenKeyring::Create({{"k1", kSecretB}});
+  EXPECT_NE(a.HashForMinting("tok").hash, b.HashForMinting("tok").hash);
+}
+
+TEST(KeyringTest, RejectsBadKeySets) {
+  EXPECT_THAT(TokenKeyring::Create({}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TokenKeyring::Create({{"k1", "short"}}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TokenKeyring::Create({{"bad id", kSecretA}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TokenKeyring::Create({{"k1", kSecretA}, {"k1", kSecretB}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeyringTest, SealedDataOpensUnderAnyConfiguredKeyOnly) {
+  TokenKeyring old_ring = *TokenKeyring::Create({{"k1", kSecretA}});
+  const std::string sealed = *old_ring.Seal("tokens", "batch");
+  TokenKeyring rotated = *TokenKeyring::Create({{"k1", kSecretA}, {"k2", kSecretB}});
+  EXPECT_EQ(*rotated.Open(sealed, "batch"), "tokens");
+  TokenKeyring without_k1 = *TokenKeyring::Create({{"k2", kSecretB}});
+  EXPECT_THAT(without_k1.Open(sealed, "batch"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(rotated.Open(sealed, "other batch"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(rotated.Open("", "batch"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeyringTest, ConsumeKeyHashIsBoundToTheToken) {
+  EXPECT_EQ(HashConsumeKey("t1", "session"), HashConsumeKey("t1", "session"));
+  EXPECT_NE(HashConsumeKey("t1", "session"), HashConsumeKey("t2", "session"));
+  EXPECT_NE(HashConsumeKey("t1", "session"), HashConsumeKey("t1", "other"));
+}
+
+}  // namespace
+}  // namespace magiclink
