@@ -1,0 +1,123 @@
+#include "tests/store/postgres_test_support.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace magiclink::testing {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// A name no other test (or test process) of this cluster uses.
+std::string UniqueName(absl::string_view prefix) {
+  static std::atomic<int> counter{0};
+  return absl::StrCat(prefix, "_", getpid(), "_", counter.fetch_add(1));
+}
+
+// `url` with its database (the path after host[:port]) replaced.
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  const size_t authority = url.find("://");
+  const size_t path = url.find('/', authority == std::string::npos ? 0 : authority + 3);
+  const size_t query = url.find('?');
+  const std::string tail = query == std::string::npos ? "" : url.substr(query);
+  return absl::StrCat(url.substr(0, path), "/", database, tail);
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string TestPostgresUrl() {
+  std::string url = Env("MAGICLINK_TEST_POSTGRES_URL");
+  if (url.empty()) {
+    ADD_FAILURE() << "MAGICLINK_TEST_POSTGRES_URL is not set: run the tests through "
+                     "scripts/with-postgres.sh, which starts a throwaway PostgreSQL";
+  }
+  return url;
+}
+
+std::string ScratchDatabaseUrl() {
+  const std::string base = TestPostgresUrl();
+  if (base.empty()) return "";
+  const std::string name = UniqueName("scratch");
+  try {
+    pqxx::connection admin(base);
+    pqxx::nontransaction tx(admin);  // CREATE DATABASE refuses a transaction block
+    tx.exec(absl::StrCat("CREATE DATABASE ", name));
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cannot create a scratch database: " << e.what();
+    return "";
+  }
+  return WithDatabase(base, name);
+}
+
+std::string ScratchSchemaUrl() {
+  const std::string base = TestPostgresUrl();
+  if (base.empty()) return "";
+  const std::string name = UniqueName("scratch");
+  try {
+    PgAdmin(base).Exec(absl::StrCat("CREATE SCHEMA ", name));
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cannot create a scratch schema: " << e.what();
+    return "";
+  }
+  return absl::StrCat(base, base.find('?') == std::string::npos ? "?" : "&",
+                      "options=-csearch_path%3D", name);
+}
+
+PostgresOptions TestOptions(const std::string& url) {
+  PostgresOptions options;
+  options.url = url;
+  options.pool_size = 4;
+  options.acquire_timeout = absl::Seconds(10);
+  options.connect_timeout = absl::Seconds(2);
+  options.reconnect_backoff = absl::Milliseconds(50);
+  return options;
+}
+
+void PgAdmin::Exec(const std::string& sql) {
+  pqxx::work tx(connection_);
+  tx.exec(sql);
+  tx.commit();
+}
+
+int64_t PgAdmin::QueryInt(const std::string& sql) {
+  pqxx::nontransaction tx(connection_);
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+bool RunPgCtl(const std::string& arguments) {
+  const std::string pg_ctl = Env("MAGICLINK_TEST_PGCTL");
+  const std::string data = Env("MAGICLINK_TEST_PGDATA");
+  if (pg_ctl.empty() || data.empty()) {
+    ADD_FAILURE() << "MAGICLINK_TEST_PGCTL / MAGICLINK_TEST_PGDATA are not set: run the tests "
+                     "through scripts/with-postgres.sh";
+    return false;
+  }
+  // The server's output goes to a log in the data directory (which the
+  // cluster's owner can write), not into the test's output.
+  const std::string command =
+      absl::StrCat(ShellQuote(pg_ctl), " -D ", ShellQuote(data), " -l ",
+                   ShellQuote(data + "/restarted.log"), " -w ", arguments, " >/dev/null");
+  return std::system(command.c_str()) == 0;
+}
+
+}  // namespace magiclink::testing
