@@ -1,0 +1,142 @@
+// The real magiclinkd binary as a child process: links survive a clean stop
+// and a SIGKILL, SIGTERM exits cleanly, and start-up refuses bad set-ups.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "tests/testing/grpc_errors.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace magiclink::testing {
+namespace {
+
+std::unique_ptr<v1::MagicLinkService::Stub> Connect(const ServerProcess& server) {
+  return v1::MagicLinkService::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+}
+
+v1::IssueBatchResponse IssueOrDie(v1::MagicLinkService::Stub& stub, int count) {
+  v1::IssueBatchRequest req;
+  for (int i = 0; i < count; ++i) req.add_recipients()->set_email(absl::StrCat("p", i, "@x.io"));
+  req.set_purpose("invite");
+  req.set_redirect_url("http://localhost/accept");
+  v1::IssueBatchResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status s = stub.IssueBatch(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+grpc::Status Consume(v1::MagicLinkService::Stub& stub, const std::string& token) {
+  v1::VerifyRequest req;
+  req.set_token(token);
+  v1::VerifyResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return stub.Verify(&ctx, req, &resp);
+}
+
+class ProcessE2eTest : public ::testing::Test {
+ protected:
+  ServerProcess MakeServer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--data_dir=" + dir_.File("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ServerProcess(MagiclinkdPath(), args, dir_.File("server.log"));
+  }
+  std::string Log() {
+    std::ifstream in(dir_.File("server.log"));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  TempDir dir_;
+};
+
+TEST_F(ProcessE2eTest, LinksSurviveACleanRestartAndSigtermExitsZero) {
+  ServerProcess server = MakeServer();
+  ASSERT_OK(server.Start());
+  v1::IssueBatchResponse issued = IssueOrDie(*Connect(server), 5);
+  ASSERT_EQ(issued.links_size(), 5);
+  ASSERT_TRUE(Consume(*Connect(server), issued.links(0).token()).ok());
+  const int status = server.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_THAT(Log(), ::testing::HasSubstr("\"event\":\"stopped\""));
+
+  ServerProcess again = MakeServer();
+  ASSERT_OK(again.Start());
+  auto stub = Connect(again);
+  EXPECT_EQ(Reason(Consume(*stub, issued.links(0).token())), "TOKEN_ALREADY_USED");
+  for (int i = 1; i < 5; ++i) EXPECT_TRUE(Consume(*stub, issued.links(i).token()).ok()) << i;
+}
+
+TEST_F(ProcessE2eTest, LinksSurviveSigkill) {
+  ServerProcess server = MakeServer();
+  ASSERT_OK(server.Start());
+  v1::IssueBatchResponse issued = IssueOrDie(*Connect(server), 1000);
+  ASSERT_EQ(issued.links_size(), 1000);
+  server.Stop(SIGKILL);
+
+  ServerProcess again = MakeServer();
+  ASSERT_OK(again.Start());
+  auto stub = Connect(again);
+  for (int i : {0, 500, 999}) EXPECT_TRUE(Consume(*stub, issued.links(i).token()).ok()) << i;
+}
+
+TEST_F(ProcessE2eTest, TwoProcessesOnOneFileConsumeEachTokenOnce) {
+  ServerProcess a = MakeServer();
+  ServerProcess b = MakeServer();
+  ASSERT_OK(a.Start());
+  ASSERT_OK(b.Start());
+  v1::IssueBatchResponse issued = IssueOrDie(*Connect(a), 30);
+  auto stub_a = Connect(a);
+  auto stub_b = Connect(b);
+  int successes = 0;
+  for (const v1::IssuedLink& link : issued.links()) {
+    grpc::Status ra, rb;
+    std::thread ta([&] { ra = Consume(*stub_a, link.token()); });
+    std::thread tb([&] { rb = Consume(*stub_b, link.token()); });
+    ta.join();
+    tb.join();
+    successes += ra.ok() + rb.ok();
+    EXPECT_TRUE(ra.ok() != rb.ok()) << ra.error_message() << " / " << rb.error_message();
+  }
+  EXPECT_EQ(successes, 30);
+}
+
+TEST_F(ProcessE2eTest, KeyFileIsCreatedPrivateAndReusedAcrossRestarts) {
+  ServerProcess server = MakeServer();
+  ASSERT_OK(server.Start());
+  server.Stop(SIGTERM);
+  struct stat info;
+  ASSERT_EQ(stat(dir_.File("data/token-keys").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+  std::ifstream in(dir_.File("data/token-keys"));
+  const std::string keys(std::istreambuf_iterator<char>(in), {});
+  // The secret is never logged.
+  const std::string secret = keys.substr(keys.rfind(' ') + 1, 20);
+  EXPECT_EQ(Log().find(secret), std::string::npos);
+
+  chmod(dir_.File("data/token-keys").c_str(), 0644);
+  ServerProcess loose = MakeServer();
+  EXPECT_FALSE(loose.Start().ok());
+  EXPECT_THAT(Log(), ::testing::HasSubstr("readable by group or others"));
+}
+
+TEST_F(ProcessE2eTest, UnknownConfigKeyIsRefusedAtStartup) {
+  std::ofstream(dir_.File("config.json")) << R"({"listen": "127.0.0.1:0", "max_tll": "60s"})";
+  ServerProcess server = MakeServer({"--config=" + dir_.File("config.json")});
+  EXPECT_FALSE(server.Start().ok());
+  EXPECT_THAT(Log(), ::testing::HasSubstr("max_tll"));
+}
+
+}  // namespace
+}  // namespace magiclink::testing
