@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The operator path (grpcurl) against a live magiclinkd, through
+# node/grpcurl.js, which like grpcurl learns everything from server reflection:
+#   1. list / describe show the three services and the five RPCs;
+#   2. health, IssueBatch, Verify PEEK/CONSUME and Revoke with JSON bodies; the
+#      second CONSUME exits 73 (64 + FAILED_PRECONDITION) and prints the
+#      ErrorInfo reason decoded from the status details;
+#   3. docs/operators.md has a grpcurl command for every RPC, and every block
+#      marked <!-- operators-doc-test --> runs without error, in order.
+# Called by run.sh (which starts and stops the server):
+#   operators_reflection.sh HOST:PORT SCRATCH_DIR
+# Environment: NODE_PATH (the installed npm packages), MAGICLINK_API_KEY
+# (optional), MAGICLINK_TOKENS_FILE (issued tokens are appended there).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+address="$1"
+scratch="$2"
+doc="$root/docs/operators.md"
+
+fail() { echo "FAIL $*" >&2; exit 1; }
+ok() { echo "ok   $*"; }
+# Tokens are 43 base64url characters; never let one reach the test log.
+redact() { sed -E 's/[A-Za-z0-9_-]{43}/<redacted>/g'; }
+
+headers=()
+[[ -n "${MAGICLINK_API_KEY:-}" ]] && headers=(-H "authorization: Bearer $MAGICLINK_API_KEY")
+grpcurl() { node "$here/node/grpcurl.js" "${headers[@]}" "$@"; }
+
+# 1. list and describe.
+services="$(grpcurl -plaintext "$address" list)"
+for s in magiclink.v1.MagicLinkService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection; do
+  grep -qx "$s" <<<"$services" || fail "list: $s missing (got: $services)"
+done
+ok "list: MagicLinkService, Health, ServerReflection"
+
+methods="$(grpcurl -plaintext "$address" list magiclink.v1.MagicLinkService)"
+expected_methods="$(printf 'magiclink.v1.MagicLinkService.%s\n' IssueBatch Verify Revoke GetBatch ListLinks)"
+[[ "$methods" == "$expected_methods" ]] || fail "list service: got $methods"
+ok "list magiclink.v1.MagicLinkService: the five RPCs"
+
+described="$(grpcurl -plaintext "$address" describe magiclink.v1.MagicLinkService)"
+for m in IssueBatch Verify Revoke GetBatch ListLinks; do
+  grep -qF "rpc $m ( .magiclink.v1.${m}Request ) returns ( .magiclink.v1.${m}Response );" \
+    <<<"$described" || fail "describe: rpc $m missing (got: $described)"
+done
+ok "describe service: five rpc lines with request and response types"
+grpcurl -plaintext "$address" describe magiclink.v1.VerifyRequest |
+  grep -qF '.magiclink.v1.VerifyMode mode = 2;' || fail "describe VerifyRequest: no mode field"
+ok "describe message: VerifyRequest.mode"
+
+# 2. Calls with JSON bodies.
+health="$(grpcurl -plaintext "$address" grpc.health.v1.Health/Check)"
+[[ "$(jq -r .status <<<"$health")" == SERVING ]] || fail "health: $health"
+ok "health: SERVING"
+
+issued="$(grpcurl -plaintext -d '{
+  "recipients": [{"email": "ops-a@example.com"}, {"email": "ops-b@example.com"}],
+  "purpose": "login", "ttl": "900s", "redirect_url": "http://127.0.0.1:8080/landing"
+}' "$address" magiclink.v1.MagicLinkService/IssueBatch)"
+batch_id="$(jq -r .batchId <<<"$issued")"
+token_a="$(jq -r '.links[0].token' <<<"$issued")"
+token_b="$(jq -r '.links[1].token' <<<"$issued")"
+printf '%s\n' "$token_a" "$token_b" >>"${MAGICLINK_TOKENS_FILE:-/dev/null}"
+[[ "$(jq -c '[.links[].email]' <<<"$issued")" == '["ops-a@example.com","ops-b@example.com"]' ]] ||
+  fail "IssueBatch: unexpected links $(redact <<<"$issued")"
+[[ "$token_a" =~ ^[A-Za-z0-9_-]{43}$ && "$batch_id" != null ]] || fail "IssueBatch: no token or batch id"
+ok "IssueBatch (JSON body, ttl as \"900s\"): two links in order"
+
+verify() { grpcurl -plaintext -d "$1" "$address" magiclink.v1.MagicLinkService/Verify; }
+peek="$(verify "{\"token\": \"$token_a\", \"mode\": \"PEEK\"}")"
+[[ "$(jq -c '[.email, .purpose, .batchId == "'"$batch_id"'", has("consumedAt")]' <<<"$peek")" == \
+   '["ops-a@example.com","login",true,false]' ]] || fail "Verify PEEK: $peek"
+ok "Verify PEEK: claims, not consumed"
+consumed="$(verify "{\"token\": \"$token_a\", \"mode\": \"CONSUME\", \"expected_purpose\": \"login\"}")"
+jq -e 'has("consumedAt")' <<<"$consumed" >/dev/null || fail "Verify CONSUME: $consumed"
+ok "Verify CONSUME: consumedAt set"
+
+set +e
+verify "{\"token\": \"$token_a\"}" >"$scratch/again.out" 2>"$scratch/again.err"
+code=$?
+set -e
+[[ $code -eq 73 ]] || fail "second CONSUME: exit $code, want 73 (64 + FAILED_PRECONDITION)"
+grep -qF 'Code: FailedPrecondition' "$scratch/again.err" &&
+  grep -qF '"@type": "type.googleapis.com/google.rpc.ErrorInfo"' "$scratch/again.err" &&
+  grep -qF '"reason": "TOKEN_ALREADY_USED"' "$scratch/again.err" &&
+  grep -qF '"domain": "magiclink.v1"' "$scratch/again.err" ||
+  fail "second CONSUME: error output $(redact <"$scratch/again.err")"
+ok "second CONSUME: exit 73, ErrorInfo magiclink.v1/TOKEN_ALREADY_USED"
+
+revoked="$(grpcurl -plaintext -d "{\"token\": \"$token_b\"}" "$address" magiclink.v1.MagicLinkService/Revoke)"
+[[ "$(jq -r .revokedCount <<<"$revoked")" == 1 ]] || fail "Revoke: $revoked"
+set +e
+verify "{\"token\": \"$token_b\", \"mode\": \"PEEK\"}" >/dev/null 2>"$scratch/revoked.err"
+code=$?
+set -e
+[[ $code -eq 73 ]] && grep -qF '"reason": "TOKEN_REVOKED"' "$scratch/revoked.err" ||
+  fail "Verify after Revoke: exit $code $(redact <"$scratch/revoked.err")"
+ok "Revoke by token: revokedCount 1, then Verify fails with TOKEN_REVOKED"
+
+# 3. docs/operators.md: every RPC has a command, and the marked blocks run.
+for pattern in ' list' ' describe magiclink.v1.MagicLinkService' 'grpc.health.v1.Health/Check' \
+               'MagicLinkService/IssueBatch' '"mode": "PEEK"' '"mode": "CONSUME"' \
+               'MagicLinkService/Revoke' '{"token": "$BOB_TOKEN"}' '"email": "cy@example.com"' \
+               '{"batch_id": "$BATCH_ID"}' 'MagicLinkService/GetBatch' 'MagicLinkService/ListLinks'; do
+  grep -qF -- "$pattern" "$doc" || fail "docs/operators.md has no command with '$pattern'"
+done
+ok "docs/operators.md: commands for list, describe, health and every RPC and Revoke target"
+
+# The marked ```sh blocks, in order, with localhost:50051 pointing at this server.
+awk '/<!-- operators-doc-test -->/ { armed = 1; next }
+     armed && /^```sh$/ { inside = 1; armed = 0; blocks++; next }
+     inside && /^```$/ { inside = 0; next }
+     inside { print }
+     END { if (blocks < 5) exit 1 }' "$doc" | sed "s/localhost:50051/$address/g" >"$scratch/doc.sh" ||
+  fail "docs/operators.md: fewer than 5 blocks marked operators-doc-test"
+blocks=$(grep -c '<!-- operators-doc-test -->' "$doc")
+{
+  echo 'set -euo pipefail'
+  declare -p headers here
+  declare -f grpcurl
+  cat "$scratch/doc.sh"
+} >"$scratch/doc-run.sh"
+if ! bash "$scratch/doc-run.sh" >"$scratch/doc.out" 2>&1; then
+  redact <"$scratch/doc.out" >&2
+  fail "docs/operators.md: a marked block failed (output above)"
+fi
+grep -qF '"revokedCount": "1"' "$scratch/doc.out" && grep -qF '"status": "SERVING"' "$scratch/doc.out" ||
+  fail "docs/operators.md: unexpected output $(redact <"$scratch/doc.out")"
+ok "docs/operators.md: $blocks marked blocks ran against the server"
