@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/config/exposure.h"
 #include "server/config/settings.h"
 #include "server/config/token_keys.h"
 #include "server/core/clock.h"
@@ -24,6 +25,7 @@
 #include "server/store/store_factory.h"
 #include "server/transport/grpc_server.h"
 #include "server/transport/grpc_service.h"
+#include "server/transport/tls_credentials.h"
 
 ABSL_FLAG(std::string, config, "", "JSON config file (see docs/operators.md); unknown keys fail");
 ABSL_FLAG(std::string, listen, "", "host:port to serve on (default 127.0.0.1:50051)");
@@ -34,6 +36,9 @@ ABSL_FLAG(std::string, data_dir, "", "folder for the SQLite file and token keys 
                                      "(default ./magiclink-data)");
 ABSL_FLAG(bool, migrate_only, false, "apply schema migrations and exit");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+ABSL_FLAG(bool, insecure_allow_public_without_tls_or_callers, false,
+          "INSECURE: serve a non-loopback address although TLS or callers are not configured "
+          "(only when something else, e.g. a mesh sidecar, authenticates and encrypts)");
 
 namespace magiclink {
 namespace {
@@ -64,7 +69,27 @@ int Run() {
     return Fail("data_dir_unusable", absl::FailedPreconditionError(absl::StrCat(
                                          "cannot create data folder ", settings->data_dir)));
   }
-  absl::StatusOr<TokenKeyring> keyring = LoadOrCreateTokenKeys(settings->token_keys_file);
+  const bool insecure_public = absl::GetFlag(FLAGS_insecure_allow_public_without_tls_or_callers);
+  if (absl::Status s = CheckExposure(*settings, insecure_public); !s.ok()) {
+    return Fail("listen_refused", s);
+  }
+  if (!IsLocalListenAddress(settings->listen) &&
+      (settings->callers.empty() || !settings->tls.enabled())) {
+    Log(LogLevel::kWarning, "insecure_public_listen",
+        {{"detail", absl::StrCat("serving ", settings->listen, " without ",
+                                 settings->tls.enabled() ? "" : "TLS ",
+                                 settings->callers.empty() ? "callers " : "",
+                                 "because --insecure_allow_public_without_tls_or_callers is set")}});
+  }
+  if (settings->callers.empty()) {
+    Log(LogLevel::kWarning, "no_callers_configured",
+        {{"detail", "every call is the unrestricted caller \"local\"; serving loopback only"}});
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(settings->tls);
+  if (!credentials.ok()) return Fail("config_invalid", credentials.status());
+  absl::StatusOr<TokenKeyring> keyring =
+      LoadTokenKeys(settings->token_keys, settings->token_keys_file);
   if (!keyring.ok()) return Fail("token_keys_invalid", keyring.status());
   std::vector<std::string> prefixes = settings->allowed_redirect_prefixes;
   if (prefixes.empty()) {
@@ -87,9 +112,10 @@ int Run() {
   SystemClock clock;
   CsprngTokenSource token_source;
   LinkService service(**store, *keyring, *redirects, clock, token_source, settings->service);
-  GrpcMagicLinkService adapter(service, "local");
+  GrpcMagicLinkService adapter(service, settings->callers);
   GrpcServerOptions server_options;
   server_options.listen = settings->listen;
+  server_options.credentials = *credentials;
   server_options.max_receive_bytes = MaxRequestBytes(settings->service.limits);
   absl::StatusOr<StartedServer> server = StartGrpcServer(server_options, adapter);
   if (!server.ok()) return Fail("listen_failed", server.status());
@@ -98,7 +124,11 @@ int Run() {
     std::ofstream(port_file) << server->port << "\n";
   }
   Log(LogLevel::kInfo, "listening",
-      {{"address", settings->listen}, {"port", absl::StrCat(server->port)}});
+      {{"address", settings->listen},
+       {"port", absl::StrCat(server->port)},
+       {"tls", settings->tls.enabled() ? (settings->tls.client_ca_file.empty() ? "tls" : "mtls")
+                                       : "plaintext"},
+       {"callers", absl::StrCat(settings->callers.entries().size())}});
 
   bool serving = true;
   PeriodicTask health_probe(absl::Seconds(1), [&] {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/config/server_config.pb.h"
+#include "server/core/crypto.h"
 
 namespace magiclink {
 namespace {
@@ -53,6 +54,44 @@ absl::Status ApplyLimit(int32_t value, const char* name, size_t& out) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<CallerDirectory> ToCallers(
+    const google::protobuf::RepeatedPtrField<config::Caller>& callers) {
+  std::vector<CallerEntry> entries;
+  for (int i = 0; i < callers.size(); ++i) {
+    const config::Caller& c = callers[i];
+    const std::string where = absl::StrCat("config: callers[", i, "] ('", c.name(), "'): ");
+    CallerEntry e;
+    e.caller.name = c.name();
+    for (const std::string& hex : c.api_key_sha256()) {
+      std::optional<std::string> digest = HexDecode(hex);
+      if (!digest || digest->size() != 32) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, "api_key_sha256 must be 64 hex digits (sha256sum of the key)"));
+      }
+      e.api_key_sha256.push_back(*std::move(digest));
+    }
+    for (const std::string& name : c.scopes()) {
+      std::optional<Scope> scope = ParseScope(name);
+      if (!scope) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, "unknown scope '", name, "' (use issue, verify, revoke, read)"));
+      }
+      if (!e.caller.HasScope(*scope)) e.caller.scopes.push_back(*scope);
+    }
+    e.caller.allowed_purposes.assign(c.allowed_purposes().begin(), c.allowed_purposes().end());
+    e.caller.allowed_redirect_prefixes.assign(c.allowed_redirect_prefixes().begin(),
+                                              c.allowed_redirect_prefixes().end());
+    e.tls_identities.assign(c.tls_identities().begin(), c.tls_identities().end());
+    e.require_client_certificate = c.require_client_certificate();
+    entries.push_back(std::move(e));
+  }
+  absl::StatusOr<CallerDirectory> directory = CallerDirectory::Create(std::move(entries));
+  if (!directory.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("config: ", directory.status().message()));
+  }
+  return directory;
+}
+
 absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (!c.listen().empty()) s.listen = c.listen();
   if (!c.database().empty()) s.database = c.database();
@@ -60,6 +99,11 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (!c.token_keys_file().empty()) s.token_keys_file = c.token_keys_file();
   s.allowed_redirect_prefixes.assign(c.allowed_redirect_prefixes().begin(),
                                      c.allowed_redirect_prefixes().end());
+  absl::StatusOr<CallerDirectory> callers = ToCallers(c.callers());
+  if (!callers.ok()) return callers.status();
+  s.callers = *std::move(callers);
+  s.tls = {c.tls().cert_file(), c.tls().key_file(), c.tls().client_ca_file(),
+           c.tls().require_client_certificate()};
   Lifetimes& l = s.service.lifetimes;
   for (absl::Status st : {
            ApplyDuration(c.has_default_ttl(), c.default_ttl(), "default_ttl", l.default_ttl),
@@ -112,6 +156,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const Env
     if (absl::Status s = ApplyFile(*file, settings); !s.ok()) return s;
   }
   if (std::string db = env("MAGICLINK_DATABASE"); !db.empty()) settings.database = db;
+  settings.token_keys = env("MAGICLINK_TOKEN_KEYS");
   if (!command_line.listen.empty()) settings.listen = command_line.listen;
   if (!command_line.database.empty()) settings.database = command_line.database;
   if (!command_line.data_dir.empty()) settings.data_dir = command_line.data_dir;

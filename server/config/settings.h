@@ -11,7 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/core/callers.h"
 #include "server/service/link_service.h"
+#include "server/transport/tls_credentials.h"
 
 namespace magiclink {
 
@@ -32,6 +34,13 @@ struct Settings {
   PostgresSettings postgres;
   absl::Duration sweep_interval = absl::Seconds(60);
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Configured callers; empty: development server (loopback only).
+  CallerDirectory callers;
+  TlsFiles tls;
+  // Token keys from MAGICLINK_TOKEN_KEYS ("key_id base64url-secret" entries
+  // separated by newlines or ';', newest last). A secret: never log it. When
+  // set, token_keys_file is not used.
+  std::string token_keys;
 };
 
 // What the command line said; empty strings mean "not given".
@@ -47,7 +56,8 @@ using EnvLookup = std::function<std::string(const char*)>;
 
 // Builds the settings: defaults, then the JSON config file (unknown keys and
 // invalid values are INVALID_ARGUMENT naming the key), then the environment
-// (MAGICLINK_DATABASE, so a password need not be on the command line), then
+// (MAGICLINK_DATABASE, so a password need not be on the command line;
+// MAGICLINK_TOKEN_KEYS, so token secrets need not be in a file), then
 // the flags. Fills derived defaults (database and key file under data_dir).
 absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const EnvLookup& env);
 

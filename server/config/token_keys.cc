@@ -56,10 +56,14 @@ absl::StatusOr<TokenKeyring> LoadOrCreateTokenKeys(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
+  return ParseTokenKeys(text.str(), absl::StrCat("token key file ", path));
+}
+
+absl::StatusOr<TokenKeyring> ParseTokenKeys(absl::string_view text, absl::string_view source) {
   std::vector<TokenKey> keys;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
-    ++line_number;
+  int entry_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, absl::ByAnyChar("\n;"))) {
+    ++entry_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
     std::vector<absl::string_view> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -67,17 +71,21 @@ absl::StatusOr<TokenKeyring> LoadOrCreateTokenKeys(const std::string& path) {
         parts.size() == 2 ? Base64UrlDecode(parts[1]) : std::nullopt;
     if (!secret) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "token key file ", path, " line ", line_number,
-          ": expected \"key_id base64url-secret\""));
+          source, " entry ", entry_number, ": expected \"key_id base64url-secret\""));
     }
     keys.push_back({std::string(parts[0]), *std::move(secret)});
   }
   absl::StatusOr<TokenKeyring> ring = TokenKeyring::Create(std::move(keys));
   if (!ring.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token key file ", path, ": ", ring.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", ring.status().message()));
   }
   return ring;
+}
+
+absl::StatusOr<TokenKeyring> LoadTokenKeys(const std::string& from_environment,
+                                           const std::string& path) {
+  if (!from_environment.empty()) return ParseTokenKeys(from_environment, "MAGICLINK_TOKEN_KEYS");
+  return LoadOrCreateTokenKeys(path);
 }
 
 }  // namespace magiclink

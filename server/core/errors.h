@@ -31,6 +31,13 @@ inline constexpr char kReasonBatchNotFound[] = "BATCH_NOT_FOUND";
 inline constexpr char kReasonRequestIdConflict[] = "REQUEST_ID_CONFLICT";
 inline constexpr char kReasonStoreUnavailable[] = "STORE_UNAVAILABLE";
 inline constexpr char kReasonInternal[] = "INTERNAL";
+// No or unknown credentials (UNAUTHENTICATED).
+inline constexpr char kReasonUnauthenticated[] = "UNAUTHENTICATED";
+// A known caller outside what it is allowed (PERMISSION_DENIED): the scope the
+// RPC needs, the purpose it names, the redirect URL it asks for.
+inline constexpr char kReasonScopeNotGranted[] = "SCOPE_NOT_GRANTED";
+inline constexpr char kReasonPurposeNotAllowed[] = "PURPOSE_NOT_ALLOWED";
+inline constexpr char kReasonRedirectNotAllowed[] = "REDIRECT_NOT_ALLOWED";
 
 // One bad field of a request (google.rpc.BadRequest.FieldViolation).
 struct FieldViolation {

@@ -12,6 +12,8 @@ namespace magiclink {
 namespace {
 
 constexpr size_t kMaxBatchIdLength = 64;
+// Page tokens we make are far shorter; anything longer is not one of ours.
+constexpr size_t kMaxPageTokenLength = 256;
 
 absl::Status CheckToken(absl::string_view token) {
   if (token.empty()) return InvalidRequest({{"token", "is required"}});
@@ -44,6 +46,7 @@ std::string MakePageToken(const std::string& batch_id, std::optional<TokenState>
 absl::StatusOr<int> ParsePageToken(const std::string& token, const std::string& batch_id,
                                    std::optional<TokenState> state) {
   const absl::Status bad = InvalidRequest({{"page_token", "is not a page token of this listing"}});
+  if (token.size() > kMaxPageTokenLength) return bad;
   std::optional<std::string> text = Base64UrlDecode(token);
   if (!text) return bad;
   std::vector<std::string> parts = absl::StrSplit(*text, absl::MaxSplits('|', 2));
@@ -70,17 +73,24 @@ LinkService::LinkService(TokenStore& store, const TokenKeyring& keyring,
       options_(std::move(options)) {}
 
 absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input,
-                                                    const std::string& issued_by) {
+                                                    const Caller& caller) {
+  if (absl::Status s = RequireScope(caller, Scope::kIssue); !s.ok()) return s;
+  if (input.revoke_previous) {
+    if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
+  }
   absl::StatusOr<IssuePlan> plan =
       PlanIssue(input, options_.limits, options_.lifetimes, redirects_);
   if (!plan.ok()) return plan.status();
+  // Only a well-formed purpose and URL can be judged against the caller's.
+  if (absl::Status s = RequirePurpose(caller, input.purpose, "purpose"); !s.ok()) return s;
+  if (absl::Status s = RequireRedirect(caller, input.redirect_url); !s.ok()) return s;
 
   const absl::Time now = clock_.Now();
   NewBatch batch;
   absl::StatusOr<std::string> batch_id = token_source_.NewBatchId();
   if (!batch_id.ok()) return batch_id.status();
   batch.batch_id = *std::move(batch_id);
-  batch.issued_by = issued_by;
+  batch.issued_by = caller.name;
   batch.purpose = input.purpose;
   batch.redirect_url = input.redirect_url;
   batch.created_at = now;
@@ -152,7 +162,8 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan,
   return result;
 }
 
-absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input) {
+absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const Caller& caller) {
+  if (absl::Status s = RequireScope(caller, Scope::kVerify); !s.ok()) return s;
   std::vector<FieldViolation> problems;
   if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
   if (!input.expected_purpose.empty()) {
@@ -167,15 +178,32 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input) {
                                                     " characters")});
   }
   if (!problems.empty()) return InvalidRequest(problems);
+  std::string expected_purpose = input.expected_purpose;
+  if (!expected_purpose.empty()) {
+    if (absl::Status s = RequirePurpose(caller, expected_purpose, "expected_purpose"); !s.ok()) {
+      return s;
+    }
+  }
 
   const std::vector<std::string> hashes = keyring_.CandidateHashes(input.token);
+  if (expected_purpose.empty() && caller.RestrictsPurposes()) {
+    // A caller limited to purposes only ever verifies with one of them bound,
+    // so a token of another purpose fails as PURPOSE_MISMATCH, unconsumed. A
+    // token's purpose never changes, so reading it first is race-free.
+    expected_purpose = caller.allowed_purposes.front();
+    if (caller.allowed_purposes.size() > 1) {
+      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes);
+      if (!found.ok()) return found.status();
+      if (*found && caller.AllowsPurpose((*found)->purpose)) expected_purpose = (*found)->purpose;
+    }
+  }
   const std::string consume_key_hash =
       input.consume_key.empty() ? "" : HashConsumeKey(input.token, input.consume_key);
   const absl::Time now = clock_.Now();
   std::optional<TokenClaims> claims;
   if (input.mode == VerifyMode::kConsume) {
     absl::StatusOr<ConsumeResult> consumed =
-        store_.ConsumeToken(hashes, {input.expected_purpose, consume_key_hash}, now);
+        store_.ConsumeToken(hashes, {expected_purpose, consume_key_hash}, now);
     if (!consumed.ok()) return consumed.status();
     if (consumed->consumed && consumed->claims) return *std::move(consumed->claims);
     claims = std::move(consumed->claims);
@@ -187,7 +215,7 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input) {
   if (!claims) {
     return ErrorWithReason(absl::StatusCode::kNotFound, kReasonTokenNotFound, "no such token");
   }
-  absl::Status why = CheckVerify(*claims, now, input.expected_purpose, consume_key_hash,
+  absl::Status why = CheckVerify(*claims, now, expected_purpose, consume_key_hash,
                                  options_.lifetimes.consume_grace);
   if (!why.ok()) return why;
   if (input.mode == VerifyMode::kConsume &&
@@ -199,7 +227,8 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input) {
   return *std::move(claims);
 }
 
-absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input) {
+absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Caller& caller) {
+  if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
   const int targets = !input.token.empty() + !input.email.empty() + !input.batch_id.empty();
   if (targets != 1) {
     return InvalidRequest({{"target", "exactly one of token, email and batch_id is required"}});
@@ -208,6 +237,12 @@ absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input) {
   if (!input.token.empty()) {
     if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
     target.token_hashes = keyring_.CandidateHashes(input.token);
+    if (caller.RestrictsPurposes()) {
+      // A token of another purpose looks to this caller like no token at all.
+      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(target.token_hashes);
+      if (!found.ok()) return found.status();
+      if (!*found || !caller.AllowsPurpose((*found)->purpose)) return 0;
+    }
   } else if (!input.email.empty()) {
     absl::StatusOr<std::string> email =
         NormalizeEmail(input.email, options_.limits.max_email_length);
@@ -218,24 +253,53 @@ absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input) {
           !p.empty()) {
         return InvalidRequest({{"purpose", p}});
       }
+      if (absl::Status s = RequirePurpose(caller, input.purpose, "purpose"); !s.ok()) return s;
       target.purpose = input.purpose;
+    } else if (caller.RestrictsPurposes()) {
+      // Only the caller's purposes: one statement per purpose, each atomic.
+      int64_t revoked = 0;
+      const absl::Time now = clock_.Now();
+      for (const std::string& purpose : caller.allowed_purposes) {
+        target.purpose = purpose;
+        absl::StatusOr<int64_t> n = store_.Revoke(target, now);
+        if (!n.ok()) return n.status();
+        revoked += *n;
+      }
+      return revoked;
     }
   } else {
     if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
     target.batch_id = input.batch_id;
+    if (caller.RestrictsPurposes()) {
+      absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
+      if (!batch.ok()) return batch.status();
+      if (!*batch) return 0;
+    }
   }
   return store_.Revoke(target, clock_.Now());
 }
 
-absl::StatusOr<BatchSummary> LinkService::GetBatch(const std::string& batch_id) {
-  if (absl::Status s = CheckBatchId(batch_id); !s.ok()) return s;
+absl::StatusOr<std::optional<BatchSummary>> LinkService::VisibleBatch(const std::string& batch_id,
+                                                                      const Caller& caller) {
   absl::StatusOr<std::optional<BatchSummary>> summary = store_.GetBatch(batch_id, clock_.Now());
+  if (!summary.ok()) return summary.status();
+  if (*summary && !caller.AllowsPurpose((*summary)->purpose)) return std::nullopt;
+  return summary;
+}
+
+absl::StatusOr<BatchSummary> LinkService::GetBatch(const std::string& batch_id,
+                                                   const Caller& caller) {
+  if (absl::Status s = RequireScope(caller, Scope::kRead); !s.ok()) return s;
+  if (absl::Status s = CheckBatchId(batch_id); !s.ok()) return s;
+  absl::StatusOr<std::optional<BatchSummary>> summary = VisibleBatch(batch_id, caller);
   if (!summary.ok()) return summary.status();
   if (!*summary) return BatchNotFound();
   return **std::move(summary);
 }
 
-absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input) {
+absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input,
+                                                 const Caller& caller) {
+  if (absl::Status s = RequireScope(caller, Scope::kRead); !s.ok()) return s;
   if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
   const Limits& limits = options_.limits;
   int page_size = input.page_size == 0 ? limits.default_page_size : input.page_size;
@@ -248,6 +312,12 @@ absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input) {
     absl::StatusOr<int> position = ParsePageToken(input.page_token, input.batch_id, input.state);
     if (!position.ok()) return position.status();
     after = *position;
+  }
+  if (caller.RestrictsPurposes()) {
+    // A batch of another purpose looks to this caller like no batch at all.
+    absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
+    if (!batch.ok()) return batch.status();
+    if (!*batch) return BatchNotFound();
   }
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::optional<LinkPage>> page =

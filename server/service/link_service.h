@@ -3,9 +3,13 @@
 // shapes the result. It knows nothing of gRPC, so it is tested with plain
 // values, a FakeClock and a SequenceTokenSource.
 //
+// Every operation takes the authenticated Caller and applies its scope and
+// purpose/redirect restrictions before it touches the store (see
+// docs/security.md for what each restriction means per operation).
+//
 //   LinkService service(store, keyring, redirects, clock, tokens, options);
-//   absl::StatusOr<IssueResult> r = service.IssueBatch(input, "billing");
-//   absl::StatusOr<TokenClaims> c = service.Verify({.token = t});
+//   absl::StatusOr<IssueResult> r = service.IssueBatch(input, caller);
+//   absl::StatusOr<TokenClaims> c = service.Verify({.token = t}, caller);
 #ifndef MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
 #define MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
 
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/core/callers.h"
 #include "server/core/clock.h"
 #include "server/core/issue_rules.h"
 #include "server/core/keyring.h"
@@ -95,20 +100,26 @@ class LinkService {
   LinkService(TokenStore& store, const TokenKeyring& keyring, const RedirectPolicy& redirects,
               const Clock& clock, TokenSource& token_source, ServiceOptions options);
 
-  // Issues a batch for the caller `issued_by` (see the proto for semantics).
-  absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const std::string& issued_by);
+  // Issues a batch recorded as issued by `caller` (see the proto for
+  // semantics). Needs the issue scope (and revoke for revoke_previous); the
+  // purpose and redirect_url must be the caller's.
+  absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const Caller& caller);
 
-  // Checks (PEEK) or uses up (CONSUME) a token and returns its claims.
-  absl::StatusOr<TokenClaims> Verify(const VerifyInput& input);
+  // Checks (PEEK) or uses up (CONSUME) a token and returns its claims. Needs
+  // the verify scope. For a caller limited to purposes, expected_purpose must
+  // be one of them, and a token of another purpose fails as PURPOSE_MISMATCH.
+  absl::StatusOr<TokenClaims> Verify(const VerifyInput& input, const Caller& caller);
 
-  // Revokes outstanding tokens; returns how many.
-  absl::StatusOr<int64_t> Revoke(const RevokeInput& input);
+  // Revokes outstanding tokens; returns how many. Needs the revoke scope; a
+  // caller limited to purposes revokes only tokens of its purposes.
+  absl::StatusOr<int64_t> Revoke(const RevokeInput& input, const Caller& caller);
 
-  // A batch's summary; NOT_FOUND (BATCH_NOT_FOUND) when unknown.
-  absl::StatusOr<BatchSummary> GetBatch(const std::string& batch_id);
+  // A batch's summary; NOT_FOUND (BATCH_NOT_FOUND) when unknown, or when the
+  // caller is limited to purposes and the batch has another. Needs read.
+  absl::StatusOr<BatchSummary> GetBatch(const std::string& batch_id, const Caller& caller);
 
-  // A page of a batch's links.
-  absl::StatusOr<LinksPage> ListLinks(const ListLinksInput& input);
+  // A page of a batch's links; NOT_FOUND as for GetBatch. Needs read.
+  absl::StatusOr<LinksPage> ListLinks(const ListLinksInput& input, const Caller& caller);
 
   // Deletes what has outlived the retention period and purges replay material
   // older than the idempotency window, in chunks, until a chunk comes back
@@ -118,6 +129,10 @@ class LinkService {
   const ServiceOptions& options() const { return options_; }
 
  private:
+  // The batch's summary when `caller` may see it; nullopt when the batch is
+  // unknown or of a purpose the caller is not allowed.
+  absl::StatusOr<std::optional<BatchSummary>> VisibleBatch(const std::string& batch_id,
+                                                           const Caller& caller);
   absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, const ExistingBatch& existing,
                                      const std::string& redirect_url);
 

@@ -3,6 +3,8 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "server/core/errors.h"
+#include "server/transport/authentication.h"
+#include "server/transport/request_decoding.h"
 #include "server/transport/status_mapping.h"
 
 namespace magiclink {
@@ -14,10 +16,6 @@ using google::protobuf::util::TimeUtil;
 void SetTime(absl::Time t, Timestamp* out) {
   const int64_t micros = absl::ToUnixMicros(t);
   *out = TimeUtil::MicrosecondsToTimestamp(micros);
-}
-
-Metadata ToMetadata(const google::protobuf::Map<std::string, std::string>& map) {
-  return Metadata(map.begin(), map.end());
 }
 
 v1::LinkState ToProto(TokenState state) {
@@ -41,39 +39,16 @@ absl::StatusOr<std::optional<TokenState>> FromProto(v1::LinkState state) {
   }
 }
 
-absl::StatusOr<std::optional<absl::Duration>> FromProto(const v1::IssueBatchRequest& request) {
-  if (!request.has_ttl()) return std::optional<absl::Duration>();
-  const google::protobuf::Duration& ttl = request.ttl();
-  // Valid protobuf Durations have nanos in [0, 1e9) for positive spans.
-  if (ttl.seconds() < 0 || ttl.nanos() < 0 || ttl.nanos() >= 1000000000 ||
-      ttl.seconds() > TimeUtil::kDurationMaxSeconds) {
-    return InvalidRequest({{"ttl", "must be a valid, non-negative duration"}});
-  }
-  return std::optional<absl::Duration>(absl::Seconds(ttl.seconds()) +
-                                       absl::Nanoseconds(ttl.nanos()));
-}
-
 }  // namespace
 
 grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
                                               const v1::IssueBatchRequest* request,
                                               v1::IssueBatchResponse* response) {
-  absl::StatusOr<std::optional<absl::Duration>> ttl = FromProto(*request);
-  if (!ttl.ok()) return ToGrpcStatus(ttl.status());
-  IssueInput input;
-  input.recipients.reserve(request->recipients_size());
-  for (const v1::Recipient& r : request->recipients()) {
-    input.recipients.push_back({r.email(), ToMetadata(r.metadata())});
-  }
-  input.purpose = request->purpose();
-  input.ttl = *ttl;
-  input.redirect_url = request->redirect_url();
-  input.metadata = ToMetadata(request->metadata());
-  input.request_id = request->request_id();
-  input.skip_invalid = request->skip_invalid();
-  input.revoke_previous = request->revoke_previous();
-
-  absl::StatusOr<IssueResult> result = service_.IssueBatch(input, caller_name_);
+  absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<IssueInput> input = DecodeIssueBatch(*request);
+  if (!input.ok()) return ToGrpcStatus(input.status());
+  absl::StatusOr<IssueResult> result = service_.IssueBatch(*input, *caller);
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_batch_id(result->batch_id);
   response->mutable_links()->Reserve(static_cast<int>(result->links.size()));
@@ -98,22 +73,11 @@ grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
                                           const v1::VerifyRequest* request,
                                           v1::VerifyResponse* response) {
-  VerifyInput input;
-  input.token = request->token();
-  switch (request->mode()) {
-    case v1::VERIFY_MODE_UNSPECIFIED:
-    case v1::CONSUME:
-      input.mode = VerifyMode::kConsume;
-      break;
-    case v1::PEEK:
-      input.mode = VerifyMode::kPeek;
-      break;
-    default:
-      return ToGrpcStatus(InvalidRequest({{"mode", "is not a known VerifyMode"}}));
-  }
-  input.expected_purpose = request->expected_purpose();
-  input.consume_key = request->consume_key();
-  absl::StatusOr<TokenClaims> claims = service_.Verify(input);
+  absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<VerifyInput> input = DecodeVerify(*request);
+  if (!input.ok()) return ToGrpcStatus(input.status());
+  absl::StatusOr<TokenClaims> claims = service_.Verify(*input, *caller);
   if (!claims.ok()) return ToGrpcStatus(claims.status());
   response->set_email(claims->email);
   response->set_purpose(claims->purpose);
@@ -129,6 +93,8 @@ grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
                                           const v1::RevokeRequest* request,
                                           v1::RevokeResponse* response) {
+  absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   RevokeInput input;
   switch (request->target_case()) {
     case v1::RevokeRequest::kToken:
@@ -147,7 +113,7 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
       break;
   }
   input.purpose = request->purpose();
-  absl::StatusOr<int64_t> revoked = service_.Revoke(input);
+  absl::StatusOr<int64_t> revoked = service_.Revoke(input, *caller);
   if (!revoked.ok()) return ToGrpcStatus(revoked.status());
   response->set_revoked_count(*revoked);
   return grpc::Status::OK;
@@ -156,7 +122,9 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
                                             const v1::GetBatchRequest* request,
                                             v1::GetBatchResponse* response) {
-  absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id());
+  absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id(), *caller);
   if (!batch.ok()) return ToGrpcStatus(batch.status());
   response->set_batch_id(batch->batch_id);
   response->set_purpose(batch->purpose);
@@ -174,10 +142,12 @@ grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
                                              const v1::ListLinksRequest* request,
                                              v1::ListLinksResponse* response) {
+  absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<std::optional<TokenState>> state = FromProto(request->state());
   if (!state.ok()) return ToGrpcStatus(state.status());
   ListLinksInput input{request->batch_id(), *state, request->page_size(), request->page_token()};
-  absl::StatusOr<LinksPage> page = service_.ListLinks(input);
+  absl::StatusOr<LinksPage> page = service_.ListLinks(input, *caller);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const LinkView& view : page->links) {
     const LinkRecord& link = view.link;

@@ -1,20 +1,23 @@
 // The gRPC adapter for magiclink.v1.MagicLinkService: decodes requests into
 // plain values, calls LinkService, encodes the result and maps the status
-// through ToGrpcStatus. No rules live here.
+// through ToGrpcStatus. Every call is authenticated first (AuthenticateCall);
+// the service authorizes. No rules live here.
 #ifndef MAGICLINK_SERVER_TRANSPORT_GRPC_SERVICE_H_
 #define MAGICLINK_SERVER_TRANSPORT_GRPC_SERVICE_H_
 
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "server/core/callers.h"
 #include "server/service/link_service.h"
 
 namespace magiclink {
 
 class GrpcMagicLinkService final : public magiclink::v1::MagicLinkService::Service {
  public:
-  // `service` must outlive this adapter. Batches are recorded as issued by
-  // `caller_name`.
-  GrpcMagicLinkService(LinkService& service, std::string caller_name)
-      : service_(service), caller_name_(std::move(caller_name)) {}
+  // `service` must outlive this adapter. Calls are authenticated against
+  // `callers`; with none configured every call is the unrestricted caller
+  // "local" (a development server: main serves it on loopback only).
+  GrpcMagicLinkService(LinkService& service, CallerDirectory callers)
+      : service_(service), callers_(std::move(callers)) {}
 
   grpc::Status IssueBatch(grpc::ServerContext* context, const v1::IssueBatchRequest* request,
                           v1::IssueBatchResponse* response) override;
@@ -29,7 +32,7 @@ class GrpcMagicLinkService final : public magiclink::v1::MagicLinkService::Servi
 
  private:
   LinkService& service_;
-  const std::string caller_name_;
+  const CallerDirectory callers_;
 };
 
 }  // namespace magiclink

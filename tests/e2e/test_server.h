@@ -21,18 +21,26 @@
 
 namespace magiclink::testing {
 
+// Who may call a TestServer and over what: by default no callers (every
+// call is the unrestricted "local") and plaintext.
+struct TestServerSecurity {
+  CallerDirectory callers;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+};
+
 class TestServer {
  public:
-  explicit TestServer(ServiceOptions options = {})
+  explicit TestServer(ServiceOptions options = {}, TestServerSecurity security = {})
       : clock_(absl::FromUnixSeconds(1'800'000'000)),
         keyring_(*TokenKeyring::Create({{"k1", std::string(32, 's')}})),
         redirects_(*RedirectPolicy::Create(DevelopmentRedirectPrefixes())) {
     store_ = *SqliteTokenStore::Open(db_path());
     service_ = std::make_unique<LinkService>(*store_, keyring_, redirects_, clock_, tokens_,
                                              options);
-    adapter_ = std::make_unique<GrpcMagicLinkService>(*service_, "local");
+    adapter_ = std::make_unique<GrpcMagicLinkService>(*service_, std::move(security.callers));
     GrpcServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
+    server_options.credentials = security.credentials;
     server_options.max_receive_bytes = MaxRequestBytes(options.limits);
     server_ = *StartGrpcServer(server_options, *adapter_);
     server_.SetServing(true);
@@ -49,6 +57,7 @@ class TestServer {
   FakeClock& clock() { return clock_; }
   LinkService& service() { return *service_; }
   std::string db_path() const { return dir_.File("magiclink.db"); }
+  int port() const { return server_.port; }
   const TempDir& dir() const { return dir_; }
 
  private:
