@@ -67,17 +67,15 @@ absl::StatusOr<PgConnectionPool::Lease> PgConnectionPool::Acquire(absl::Time dea
         return !idle_.empty() || open_ < limits_.size;
       };
       if (!mu_.AwaitWithDeadline(absl::Condition(&can_proceed), deadline)) {
-        return StoreUnavailable(
-            absl::StrCat("no PostgreSQL connection became free in time: all ", limits_.size,
-                         " pooled connections are busy"));
+        return StoreUnavailable(absl::StrCat("no PostgreSQL connection became free in time: all ",
+                                             limits_.size, " pooled connections are busy"));
       }
       if (!idle_.empty()) {
         candidate = std::move(idle_.back());
         idle_.pop_back();
       } else {
         if (absl::Now() < last_connect_failure_ + limits_.reconnect_backoff) {
-          return StoreUnavailable(
-              absl::StrCat("PostgreSQL is unreachable: ", last_connect_error_));
+          return StoreUnavailable(absl::StrCat("PostgreSQL is unreachable: ", last_connect_error_));
         }
         ++open_;  // reserve the slot while connecting outside the lock
       }

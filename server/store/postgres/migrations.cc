@@ -102,23 +102,26 @@ CREATE INDEX tokens_spent_at ON tokens ((coalesce(consumed_at, revoked_at)))
 }
 
 constexpr char kCreateVersionTable[] = R"sql(
-CREATE TABLE IF NOT EXISTS magiclink_schema_migrations (
+CREATE TABLE magiclink_schema_migrations (
   version     integer PRIMARY KEY,
   description text NOT NULL,
   applied_at  timestamptz NOT NULL DEFAULT now()
 ))sql";
 
+bool VersionTableExists(pqxx::transaction_base& tx) {
+  return !tx.exec1("SELECT to_regclass('magiclink_schema_migrations') IS NULL")[0].as<bool>();
+}
+
+// 0 for an empty database.
 int ReadVersion(pqxx::transaction_base& tx) {
-  pqxx::row row = tx.exec1(
-      "SELECT CASE WHEN to_regclass('magiclink_schema_migrations') IS NULL THEN 0 "
-      "ELSE (SELECT coalesce(max(version), 0) FROM magiclink_schema_migrations) END");
-  return row[0].as<int>();
+  if (!VersionTableExists(tx)) return 0;
+  return tx.exec1("SELECT coalesce(max(version), 0) FROM magiclink_schema_migrations")[0].as<int>();
 }
 
 absl::Status NewerThanBinary(int version) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("the database has schema version ", version,
-                   ", newer than this magiclinkd supports (", LatestPostgresSchemaVersion(), ")"));
+  return absl::FailedPreconditionError(absl::StrCat("the database has schema version ", version,
+                                                    ", newer than this magiclinkd supports (",
+                                                    LatestPostgresSchemaVersion(), ")"));
 }
 
 }  // namespace
@@ -131,14 +134,17 @@ absl::StatusOr<int> ApplyPostgresMigrations(pqxx::connection& connection) {
     // Held until commit: a second replica waits here, then (read committed:
     // each statement takes a fresh snapshot) sees the version just written.
     tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
-    tx.exec(kCreateVersionTable);
+    // Created only when missing (not IF NOT EXISTS, whose NOTICE libpqxx would
+    // print at every start); the lock makes the check race-free.
+    if (!VersionTableExists(tx)) tx.exec(kCreateVersionTable);
     const int version = ReadVersion(tx);
     if (version > LatestPostgresSchemaVersion()) return NewerThanBinary(version);
     for (const Migration& m : Migrations()) {
       if (m.version <= version) continue;
       tx.exec(m.sql);
-      tx.exec_params("INSERT INTO magiclink_schema_migrations (version, description) VALUES ($1, $2)",
-                     m.version, m.description);
+      tx.exec_params(
+          "INSERT INTO magiclink_schema_migrations (version, description) VALUES ($1, $2)",
+          m.version, m.description);
     }
     tx.commit();
     return LatestPostgresSchemaVersion();

@@ -61,8 +61,8 @@ PgFailure ClassifyCurrentException(absl::string_view operation) {
                                     "; the outcome is unknown"),
                        true);
   } catch (const pqxx::statement_completion_unknown&) {
-    return Unavailable(
-        absl::StrCat("PostgreSQL could not tell whether ", operation, " completed"), true);
+    return Unavailable(absl::StrCat("PostgreSQL could not tell whether ", operation, " completed"),
+                       true);
   } catch (const pqxx::serialization_failure&) {
     return FromSqlState(operation, "40001");
   } catch (const pqxx::deadlock_detected&) {

@@ -1,6 +1,6 @@
 #include "server/store/postgres/pg_values.h"
 
-#include "pqxx/binarystring"
+#include "pqxx/pqxx"
 
 namespace magiclink {
 

@@ -15,7 +15,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "pqxx/field"
+
+namespace pqxx {
+class field;
+}  // namespace pqxx
 
 namespace magiclink {
 

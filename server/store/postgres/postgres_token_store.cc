@@ -1,0 +1,374 @@
+#include "server/store/postgres/postgres_token_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "pqxx/pqxx"
+#include "server/core/errors.h"
+#include "server/core/metadata.h"
+#include "server/store/postgres/migrations.h"
+#include "server/store/postgres/pg_errors.h"
+#include "server/store/postgres/pg_values.h"
+#include "server/store/postgres/statements.h"
+#include "server/store/store_deadline.h"
+
+namespace magiclink {
+namespace {
+
+// How many times InsertBatch re-reads a request_id that changes hands under
+// it (its holder rolled back, or its old batch was forgotten meanwhile).
+constexpr int kMaxRequestIdRounds = 3;
+
+absl::Status Internal(absl::string_view message) {
+  return ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message);
+}
+
+absl::StatusOr<TokenClaims> ReadClaims(const pqxx::row& row) {
+  using namespace pgsql;  // NOLINT(build/namespaces): column names
+  TokenClaims c;
+  c.batch_id = row[kClaimsBatchId].as<std::string>();
+  c.position = row[kClaimsPosition].as<int>();
+  c.email = row[kClaimsEmail].as<std::string>();
+  c.purpose = row[kClaimsPurpose].as<std::string>();
+  absl::StatusOr<Metadata> metadata = DecodeMetadataJson(row[kClaimsMetadata].c_str());
+  if (!metadata.ok()) return Internal("a stored token has malformed metadata");
+  c.metadata = *std::move(metadata);
+  c.redirect_url = row[kClaimsRedirectUrl].as<std::string>();
+  c.issued_at = FromMicros(row[kClaimsIssuedAt].as<int64_t>());
+  c.expires_at = FromMicros(row[kClaimsExpiresAt].as<int64_t>());
+  c.consumed_at = OptionalTime(row[kClaimsConsumedAt]);
+  c.revoked_at = OptionalTime(row[kClaimsRevokedAt]);
+  c.consume_key_hash = Bytes(row[kClaimsConsumeKeyHash]);
+  return c;
+}
+
+LinkRecord ReadLink(const pqxx::row& row) {
+  using namespace pgsql;  // NOLINT(build/namespaces): column names
+  LinkRecord l;
+  l.position = row[kLinkPosition].as<int>();
+  l.email = row[kLinkEmail].as<std::string>();
+  l.issued_at = FromMicros(row[kLinkIssuedAt].as<int64_t>());
+  l.expires_at = FromMicros(row[kLinkExpiresAt].as<int64_t>());
+  l.consumed_at = OptionalTime(row[kLinkConsumedAt]);
+  l.revoked_at = OptionalTime(row[kLinkRevokedAt]);
+  return l;
+}
+
+int StateCode(std::optional<TokenState> state) {
+  if (!state) return pgsql::kAnyState;
+  switch (*state) {
+    case TokenState::kOutstanding:
+      return pgsql::kOutstandingState;
+    case TokenState::kConsumed:
+      return pgsql::kConsumedState;
+    case TokenState::kRevoked:
+      return pgsql::kRevokedState;
+    case TokenState::kExpired:
+      return pgsql::kExpiredState;
+  }
+  return pgsql::kAnyState;
+}
+
+// The per-token columns of a batch as array literals for kInsertTokens.
+struct TokenArrays {
+  std::string hashes = "{";
+  std::string positions = "{";
+  std::string key_ids = "{";
+  std::string emails = "{";
+  std::string metadata = "{";
+};
+
+TokenArrays ToArrays(const std::vector<NewToken>& tokens) {
+  TokenArrays a;
+  a.hashes.reserve(2 + tokens.size() * 72);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const NewToken& t = tokens[i];
+    if (i > 0) {
+      for (std::string* s : {&a.hashes, &a.positions, &a.key_ids, &a.emails, &a.metadata}) {
+        s->push_back(',');
+      }
+    }
+    AppendArrayElement(a.hashes, ByteaHex(t.token_hash));
+    absl::StrAppend(&a.positions, t.position);
+    AppendArrayElement(a.key_ids, t.key_id);
+    AppendArrayElement(a.emails, t.email);
+    AppendArrayElement(a.metadata, EncodeMetadataJson(t.metadata));
+  }
+  for (std::string* s : {&a.hashes, &a.positions, &a.key_ids, &a.emails, &a.metadata}) {
+    s->push_back('}');
+  }
+  return a;
+}
+
+// Claims the batch's request_id (if any) by inserting the batch row. Returns
+// the batch that already holds the id within the window, or nullopt once the
+// row is in.
+absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, const NewBatch& batch,
+                                                            absl::Time now, absl::Duration window) {
+  const pqxx::binarystring fingerprint(batch.request_fingerprint);
+  const pqxx::binarystring sealed(batch.replay_sealed);
+  for (int round = 0; round < kMaxRequestIdRounds; ++round) {
+    pqxx::result inserted = tx.exec_prepared(
+        pgsql::kInsertBatch, batch.batch_id, batch.issued_by, batch.purpose, batch.redirect_url,
+        ToMicros(batch.created_at), ToMicros(batch.expires_at),
+        static_cast<int64_t>(batch.tokens.size()), batch.request_id, fingerprint, sealed);
+    if (!inserted.empty()) return std::nullopt;
+    // Only a request_id conflict makes ON CONFLICT skip the row.
+    pqxx::result found = tx.exec_prepared(pgsql::kFindRequestId, batch.issued_by, batch.request_id);
+    if (found.empty()) continue;  // its holder let go meanwhile: try again
+    ExistingBatch existing;
+    existing.batch_id = found[0][0].as<std::string>();
+    existing.request_fingerprint = Bytes(found[0][1]);
+    existing.replay_sealed = Bytes(found[0][2]);
+    existing.created_at = FromMicros(found[0][3].as<int64_t>());
+    if (existing.created_at > now - window) return existing;
+    // Past the idempotency window the id is forgotten and may name this batch.
+    tx.exec_prepared(pgsql::kForgetRequestId, batch.issued_by, batch.request_id,
+                     ToMicros(now - window));
+  }
+  return StoreUnavailable("the request_id kept changing hands; retry the call");
+}
+
+}  // namespace
+
+template <typename T, typename Body>
+absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
+  const absl::Time deadline =
+      std::min(absl::Now() + options_.acquire_timeout, ScopedStoreDeadline::Current());
+  absl::Status last;
+  for (int attempt = 0; attempt < options_.max_transaction_attempts; ++attempt) {
+    absl::StatusOr<PgConnectionPool::Lease> lease = pool_->Acquire(deadline);
+    if (!lease.ok()) return lease.status();
+    try {
+      return body(**lease);
+    } catch (...) {
+      PgFailure failure = ClassifyCurrentException(operation);
+      if (failure.connection_unusable) lease->MarkBroken();
+      if (!failure.retry) return failure.status;
+      last = failure.status;
+    }
+  }
+  return last;
+}
+
+absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
+    const PostgresOptions& options) {
+  if (absl::Status s = ValidatePostgresOptions(options); !s.ok()) return s;
+  absl::StatusOr<std::string> conninfo = BuildConninfo(options);
+  if (!conninfo.ok()) return conninfo.status();
+  auto pool = std::make_unique<PgConnectionPool>(
+      *std::move(conninfo), PgConnectionPool::Limits{options.pool_size, options.reconnect_backoff},
+      PreparePostgresStatements);
+  {
+    absl::StatusOr<PgConnectionPool::Lease> lease =
+        pool->Acquire(absl::Now() + options.acquire_timeout);
+    if (!lease.ok()) return lease.status();
+    if (options.migrate) {
+      absl::StatusOr<int> version = ApplyPostgresMigrations(**lease);
+      if (!version.ok()) return version.status();
+    } else {
+      absl::StatusOr<int> version = CurrentPostgresSchemaVersion(**lease);
+      if (!version.ok()) return version.status();
+      if (*version != LatestPostgresSchemaVersion()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the database has schema version ", *version, ", this magiclinkd needs ",
+                         LatestPostgresSchemaVersion(), ": run magiclinkd --migrate_only"));
+      }
+    }
+  }
+  return std::unique_ptr<PostgresTokenStore>(new PostgresTokenStore(options, std::move(pool)));
+}
+
+absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
+    const NewBatch& batch, absl::Time now, absl::Duration idempotency_window) {
+  // Built before a connection is taken: 10,000 tokens take a few ms to encode.
+  const TokenArrays arrays = ToArrays(batch.tokens);
+  std::string emails;
+  if (batch.revoke_previous) {
+    std::vector<std::string> list;
+    list.reserve(batch.tokens.size());
+    for (const NewToken& t : batch.tokens) list.push_back(t.email);
+    emails = TextArrayLiteral(list);
+  }
+  return Run<InsertBatchResult>(
+      "InsertBatch", [&](pqxx::connection& c) -> absl::StatusOr<InsertBatchResult> {
+        pqxx::work tx(c);
+        InsertBatchResult result;
+        absl::StatusOr<std::optional<ExistingBatch>> existing =
+            InsertBatchRow(tx, batch, now, idempotency_window);
+        if (!existing.ok()) return existing.status();
+        if (existing->has_value()) {
+          result.existing = **std::move(existing);
+          return result;  // rolls back: nothing written
+        }
+        if (batch.revoke_previous) {
+          result.revoked_previous =
+              tx.exec_prepared(pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
+                  .affected_rows();
+        }
+        tx.exec_prepared(pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at),
+                         batch.purpose, arrays.hashes, arrays.positions, arrays.key_ids,
+                         arrays.emails, arrays.metadata);
+        tx.commit();
+        return result;
+      });
+}
+
+absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
+    const std::string& batch_id) {
+  return Run<std::vector<LinkRecord>>(
+      "BatchLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<LinkRecord>> {
+        pqxx::nontransaction tx(c);
+        pqxx::result rows = tx.exec_prepared(pgsql::kBatchLinks, batch_id);
+        std::vector<LinkRecord> links;
+        links.reserve(rows.size());
+        for (const pqxx::row& row : rows) links.push_back(ReadLink(row));
+        return links;
+      });
+}
+
+absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
+    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now) {
+  const std::string hashes = ByteaArrayLiteral(token_hashes);
+  return Run<ConsumeResult>(
+      "ConsumeToken", [&](pqxx::connection& c) -> absl::StatusOr<ConsumeResult> {
+        // Autocommit: the UPDATE is its own transaction, one round trip.
+        pqxx::nontransaction tx(c);
+        ConsumeResult result;
+        pqxx::result consumed = tx.exec_prepared(pgsql::kConsume, hashes, ToMicros(now),
+                                                 pqxx::binarystring(request.consume_key_hash),
+                                                 request.expected_purpose);
+        pqxx::result rows = consumed;
+        if (!consumed.empty()) {
+          result.consumed = true;
+        } else {
+          // Only a miss pays for the lookup that tells why.
+          rows = tx.exec_prepared(pgsql::kFindToken, hashes);
+        }
+        if (rows.empty()) return result;
+        absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
+        if (!claims.ok()) return claims.status();
+        result.claims = *std::move(claims);
+        return result;
+      });
+}
+
+absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
+    const std::vector<std::string>& token_hashes) {
+  const std::string hashes = ByteaArrayLiteral(token_hashes);
+  return Run<std::optional<TokenClaims>>(
+      "FindToken", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<TokenClaims>> {
+        pqxx::nontransaction tx(c);
+        pqxx::result rows = tx.exec_prepared(pgsql::kFindToken, hashes);
+        if (rows.empty()) return std::nullopt;
+        absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
+        if (!claims.ok()) return claims.status();
+        return std::optional<TokenClaims>(*std::move(claims));
+      });
+}
+
+absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, absl::Time now) {
+  const std::string hashes = ByteaArrayLiteral(target.token_hashes);
+  return Run<int64_t>("Revoke", [&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
+    pqxx::nontransaction tx(c);
+    pqxx::result r;
+    if (!target.batch_id.empty()) {
+      r = tx.exec_prepared(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
+    } else if (!target.email.empty()) {
+      r = tx.exec_prepared(pgsql::kRevokeByEmail, target.email, target.purpose, ToMicros(now));
+    } else {
+      r = tx.exec_prepared(pgsql::kRevokeByHash, hashes, ToMicros(now));
+    }
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
+absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
+    const std::string& batch_id, absl::Time now) {
+  return Run<std::optional<BatchSummary>>(
+      "GetBatch", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<BatchSummary>> {
+        pqxx::nontransaction tx(c);
+        pqxx::result rows = tx.exec_prepared(pgsql::kBatchSummary, batch_id, ToMicros(now));
+        if (rows.empty()) return std::nullopt;
+        const pqxx::row& row = rows[0];
+        BatchSummary b;
+        b.batch_id = batch_id;
+        b.purpose = row[0].as<std::string>();
+        b.issued_by = row[1].as<std::string>();
+        b.redirect_url = row[2].as<std::string>();
+        b.created_at = FromMicros(row[3].as<int64_t>());
+        b.total = row[4].as<int64_t>();
+        b.outstanding = row[5].as<int64_t>();
+        b.consumed = row[6].as<int64_t>();
+        b.revoked = row[7].as<int64_t>();
+        b.expired = row[8].as<int64_t>();
+        return std::optional<BatchSummary>(std::move(b));
+      });
+}
+
+absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
+    const std::string& batch_id, std::optional<TokenState> state, int after_position, int limit,
+    absl::Time now) {
+  // One row more than asked tells whether another page follows.
+  const int64_t fetch = static_cast<int64_t>(std::max(limit, 0)) + 1;
+  return Run<std::optional<LinkPage>>(
+      "ListLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<LinkPage>> {
+        pqxx::nontransaction tx(c);
+        pqxx::result rows = tx.exec_prepared(pgsql::kListLinks, batch_id, after_position,
+                                             StateCode(state), ToMicros(now), fetch);
+        if (rows.empty()) return std::nullopt;  // no such batch
+        LinkPage page;
+        for (const pqxx::row& row : rows) {
+          if (row[pgsql::kLinkPosition].is_null()) break;  // the batch has no such links
+          if (static_cast<int>(page.links.size()) == limit) {
+            page.more = true;
+            break;
+          }
+          page.links.push_back(ReadLink(row));
+        }
+        return std::optional<LinkPage>(std::move(page));
+      });
+}
+
+absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
+                                                      absl::Time replay_cutoff, int max_rows) {
+  if (max_rows <= 0) return SweepResult{};
+  // Autocommit, one bounded statement at a time: a sweep holds its row locks
+  // only for one chunk, and an interrupted sweep leaves nothing to undo.
+  return Run<SweepResult>("Sweep", [&](pqxx::connection& c) -> absl::StatusOr<SweepResult> {
+    pqxx::nontransaction tx(c);
+    SweepResult result;
+    absl::flat_hash_set<std::string> emptied;
+    auto collect = [&](const pqxx::result& deleted) {
+      result.tokens_deleted += static_cast<int64_t>(deleted.size());
+      for (const pqxx::row& row : deleted) emptied.insert(row[0].as<std::string>());
+    };
+    collect(tx.exec_prepared(pgsql::kSweepExpiredTokens, ToMicros(token_cutoff), max_rows));
+    if (result.tokens_deleted < max_rows) {
+      collect(tx.exec_prepared(pgsql::kSweepSpentTokens, ToMicros(token_cutoff),
+                               max_rows - result.tokens_deleted));
+    }
+    const std::string emptied_ids =
+        TextArrayLiteral(std::vector<std::string>(emptied.begin(), emptied.end()));
+    result.batches_deleted =
+        tx.exec_prepared(pgsql::kSweepEmptyBatches, ToMicros(token_cutoff), max_rows, emptied_ids)
+            .affected_rows();
+    result.replays_purged =
+        tx.exec_prepared(pgsql::kPurgeReplays, ToMicros(replay_cutoff), max_rows).affected_rows();
+    return result;
+  });
+}
+
+absl::Status PostgresTokenStore::Ping() {
+  return Run<bool>("Ping",
+                   [&](pqxx::connection& c) -> absl::StatusOr<bool> {
+                     pqxx::nontransaction tx(c);
+                     tx.exec("SELECT 1");
+                     return true;
+                   })
+      .status();
+}
+
+}  // namespace magiclink

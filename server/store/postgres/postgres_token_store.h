@@ -1,0 +1,75 @@
+// The production TokenStore: PostgreSQL through libpqxx, shared by any number
+// of magiclinkd replicas. Everything that must happen exactly once (consuming
+// a token, claiming a request_id) is decided by PostgreSQL with conditional
+// statements and constraints, never by process memory. Each call is one
+// transaction on a pooled connection; the hot paths are one statement each
+// (statements.cc says why each is shaped as it is).
+//
+//   PostgresOptions options;
+//   options.url = "postgresql://magiclink@db/magiclink";
+//   absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store =
+//       PostgresTokenStore::Open(options);
+//
+// While PostgreSQL is unreachable every call fails fast with UNAVAILABLE
+// (reason STORE_UNAVAILABLE); the store reconnects by itself when it is back.
+#ifndef MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_TOKEN_STORE_H_
+#define MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_TOKEN_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/store/postgres/connection_pool.h"
+#include "server/store/postgres/postgres_options.h"
+#include "server/store/token_store.h"
+
+namespace magiclink {
+
+class PostgresTokenStore final : public TokenStore {
+ public:
+  // Validates `options`, connects, and applies pending migrations (or, with
+  // options.migrate = false, checks that there are none). UNAVAILABLE when
+  // PostgreSQL cannot be reached, FAILED_PRECONDITION when the schema does
+  // not match this binary, INVALID_ARGUMENT for bad options.
+  static absl::StatusOr<std::unique_ptr<PostgresTokenStore>> Open(const PostgresOptions& options);
+
+  absl::StatusOr<InsertBatchResult> InsertBatch(const NewBatch& batch, absl::Time now,
+                                                absl::Duration idempotency_window) override;
+  absl::StatusOr<std::vector<LinkRecord>> BatchLinks(const std::string& batch_id) override;
+  absl::StatusOr<ConsumeResult> ConsumeToken(const std::vector<std::string>& token_hashes,
+                                             const ConsumeRequest& request,
+                                             absl::Time now) override;
+  absl::StatusOr<std::optional<TokenClaims>> FindToken(
+      const std::vector<std::string>& token_hashes) override;
+  absl::StatusOr<int64_t> Revoke(const RevokeTarget& target, absl::Time now) override;
+  absl::StatusOr<std::optional<BatchSummary>> GetBatch(const std::string& batch_id,
+                                                       absl::Time now) override;
+  absl::StatusOr<std::optional<LinkPage>> ListLinks(const std::string& batch_id,
+                                                    std::optional<TokenState> state,
+                                                    int after_position, int limit,
+                                                    absl::Time now) override;
+  absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
+                                    int max_rows) override;
+  absl::Status Ping() override;
+
+  // Connections open now (for metrics and tests).
+  int open_connections() const { return pool_->open_connections(); }
+
+ private:
+  PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool)
+      : options_(std::move(options)), pool_(std::move(pool)) {}
+
+  // Runs `body` on a pooled connection: waits for one until the call's
+  // deadline, classifies pqxx exceptions (pg_errors.h), replaces broken
+  // connections and re-runs `body` after a deadlock or serialization failure.
+  template <typename T, typename Body>
+  absl::StatusOr<T> Run(const char* operation, Body&& body);
+
+  const PostgresOptions options_;
+  const std::unique_ptr<PgConnectionPool> pool_;
+};
+
+}  // namespace magiclink
+
+#endif  // MAGICLINK_SERVER_STORE_POSTGRES_POSTGRES_TOKEN_STORE_H_

@@ -1,0 +1,190 @@
+#include "server/store/postgres/statements.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace magiclink {
+namespace {
+
+// A token's claims, from tokens t joined with its batch b.
+constexpr char kClaimsColumns[] =
+    "t.batch_id, t.position, t.email, t.purpose, t.metadata, b.redirect_url, "
+    "magiclink_micros(b.created_at), magiclink_micros(t.expires_at), "
+    "magiclink_micros(t.consumed_at), magiclink_micros(t.revoked_at), t.consume_key_hash";
+
+// A link's listing, from the token columns of `t` and its batch b.
+std::string LinkColumns(absl::string_view t) {
+  return absl::StrCat(t, ".position, ", t, ".email, magiclink_micros(b.created_at), ",
+                      "magiclink_micros(", t, ".expires_at), magiclink_micros(", t,
+                      ".consumed_at), magiclink_micros(", t, ".revoked_at)");
+}
+
+// "Outstanding at `now`", spelled so the planner can match the partial index.
+std::string Outstanding(absl::string_view now) {
+  return absl::StrCat("consumed_at IS NULL AND revoked_at IS NULL AND expires_at > magiclink_time(",
+                      now, ")");
+}
+
+struct Statement {
+  const char* name;
+  std::string sql;
+};
+
+const std::vector<Statement>& Statements() {
+  static const auto* const kStatements = new std::vector<Statement>{
+      // The batch row first: ON CONFLICT makes PostgreSQL the arbiter of a
+      // request_id. A racing insert with the same id waits for the winner's
+      // transaction, then does nothing and returns no row.
+      // $1 batch_id $2 issued_by $3 purpose $4 redirect_url $5 created_at
+      // $6 expires_at $7 total $8 request_id ('' = none) $9 fingerprint
+      // $10 replay_sealed.
+      {pgsql::kInsertBatch,
+       "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, "
+       "total, request_id, request_fingerprint, replay_sealed) "
+       "VALUES ($1, $2, $3, $4, magiclink_time($5), magiclink_time($6), $7, NULLIF($8::text, ''), "
+       "NULLIF($9::bytea, ''::bytea), NULLIF($10::bytea, ''::bytea)) "
+       "ON CONFLICT (issued_by, request_id) WHERE request_id IS NOT NULL DO NOTHING "
+       "RETURNING batch_id"},
+      // $1 issued_by $2 request_id.
+      {pgsql::kFindRequestId,
+       "SELECT batch_id, request_fingerprint, replay_sealed, magiclink_micros(created_at) "
+       "FROM batches WHERE issued_by = $1 AND request_id = $2"},
+      // Frees a request_id whose batch is older than the idempotency window.
+      // The age check keeps a racing insert from freeing a fresh batch's id.
+      // $1 issued_by $2 request_id $3 window start.
+      {pgsql::kForgetRequestId,
+       "UPDATE batches SET request_id = NULL, replay_sealed = NULL "
+       "WHERE issued_by = $1 AND request_id = $2 AND created_at <= magiclink_time($3)"},
+      // One statement for every address of the batch (index tokens_outstanding_email).
+      // $1 emails (text[]) $2 purpose $3 now.
+      {pgsql::kRevokePrevious,
+       absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($3) ",
+                    "WHERE email = ANY($1::text[]) AND purpose = $2 AND ", Outstanding("$3"))},
+      // Every token of a batch in one statement: the per-token columns arrive
+      // as arrays and unnest() turns them into rows; batch-wide values are
+      // sent once. $1 batch_id $2 expires_at $3 purpose $4 hashes (bytea[])
+      // $5 positions (int[]) $6 key ids $7 emails $8 metadata (text[]).
+      {pgsql::kInsertTokens,
+       "INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, "
+       "metadata) "
+       "SELECT u.h, $1, u.p, e.at, u.k, u.e, $3, u.m "
+       "FROM (SELECT magiclink_time($2) AS at) e, "
+       "unnest($4::bytea[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(h, p, k, e, m)"},
+      // $1 batch_id.
+      {pgsql::kBatchLinks, absl::StrCat("SELECT ", LinkColumns("t"),
+                                        " FROM batches b JOIN tokens t ON t.batch_id = b.batch_id "
+                                        "WHERE b.batch_id = $1 ORDER BY t.position")},
+      // Verify CONSUME: one atomic statement. The row changes only if the
+      // token is outstanding and its purpose matches; of concurrent consumes
+      // PostgreSQL lets exactly one match (the others re-check the updated
+      // row and find consumed_at set). The claims come back in the same round
+      // trip. $1 candidate hashes (bytea[]) $2 now $3 consume_key_hash
+      // ('' = none) $4 expected purpose ('' = any).
+      {pgsql::kConsume,
+       absl::StrCat("WITH t AS (UPDATE tokens SET consumed_at = magiclink_time($2), "
+                    "consume_key_hash = NULLIF($3::bytea, ''::bytea) "
+                    "WHERE token_hash = ANY($1::bytea[]) AND ",
+                    Outstanding("$2"),
+                    " AND ($4::text = '' OR purpose = $4) "
+                    "RETURNING batch_id, position, email, purpose, metadata, expires_at, "
+                    "consumed_at, revoked_at, consume_key_hash) "
+                    "SELECT ",
+                    kClaimsColumns, " FROM t JOIN batches b ON b.batch_id = t.batch_id")},
+      // $1 candidate hashes (bytea[]).
+      {pgsql::kFindToken, absl::StrCat("SELECT ", kClaimsColumns,
+                                       " FROM tokens t JOIN batches b ON b.batch_id = t.batch_id "
+                                       "WHERE t.token_hash = ANY($1::bytea[]) LIMIT 1")},
+      // $1 candidate hashes (bytea[]) $2 now.
+      {pgsql::kRevokeByHash,
+       absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($2) ",
+                    "WHERE token_hash = ANY($1::bytea[]) AND ", Outstanding("$2"))},
+      // $1 email $2 purpose ('' = any) $3 now.
+      {pgsql::kRevokeByEmail,
+       absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($3) ",
+                    "WHERE email = $1 AND ($2::text = '' OR purpose = $2) AND ",
+                    Outstanding("$3"))},
+      // $1 batch_id $2 now.
+      {pgsql::kRevokeByBatch, absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($2) ",
+                                           "WHERE batch_id = $1 AND ", Outstanding("$2"))},
+      // One row when the batch exists (counts are 0 once its tokens are
+      // swept), none when it does not. $1 batch_id $2 now.
+      {pgsql::kBatchSummary,
+       "SELECT b.purpose, b.issued_by, b.redirect_url, magiclink_micros(b.created_at), b.total, "
+       "count(*) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL "
+       "  AND t.expires_at > magiclink_time($2)), "
+       "count(*) FILTER (WHERE t.consumed_at IS NOT NULL AND t.revoked_at IS NULL), "
+       "count(*) FILTER (WHERE t.revoked_at IS NOT NULL), "
+       "count(*) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL "
+       "  AND t.expires_at <= magiclink_time($2)) "
+       "FROM batches b LEFT JOIN tokens t ON t.batch_id = b.batch_id "
+       "WHERE b.batch_id = $1 GROUP BY b.batch_id"},
+      // A page of a batch's links and whether the batch exists, in one round
+      // trip: no row for an unknown batch, one row of NULLs for an empty page.
+      // $1 batch_id $2 after position $3 state code (pgsql::k*State) $4 now
+      // $5 limit.
+      {pgsql::kListLinks,
+       absl::StrCat(
+           "SELECT ", LinkColumns("l"), " FROM batches b LEFT JOIN LATERAL (",
+           "SELECT position, email, expires_at, consumed_at, revoked_at FROM tokens t "
+           "WHERE t.batch_id = b.batch_id AND t.position > $2 AND ($3 = 0 "
+           "OR ($3 = 1 AND consumed_at IS NULL AND revoked_at IS NULL "
+           "  AND expires_at > magiclink_time($4)) "
+           "OR ($3 = 2 AND consumed_at IS NOT NULL AND revoked_at IS NULL) "
+           "OR ($3 = 3 AND revoked_at IS NOT NULL) "
+           "OR ($3 = 4 AND consumed_at IS NULL AND revoked_at IS NULL "
+           "  AND expires_at <= magiclink_time($4))) "
+           "ORDER BY position LIMIT $5) l ON true WHERE b.batch_id = $1 ORDER BY l.position")},
+      // Sweeper statements: each deletes a bounded chunk and skips rows another
+      // replica's sweeper (or a live call) holds, so sweepers never wait on
+      // each other or on traffic.
+      //
+      // Expired tokens, found through their batches (index batches_expires_at,
+      // then tokens_batch_position). $1 cutoff $2 max rows.
+      {pgsql::kSweepExpiredTokens,
+       "WITH expired AS MATERIALIZED (SELECT batch_id FROM batches "
+       "  WHERE expires_at < magiclink_time($1) ORDER BY expires_at LIMIT $2), "
+       "doomed AS (SELECT token_hash FROM tokens "
+       "  WHERE batch_id = ANY(ARRAY(SELECT batch_id FROM expired)) "
+       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
+       "DELETE FROM tokens t USING doomed d WHERE t.token_hash = d.token_hash "
+       "RETURNING t.batch_id"},
+      // Tokens used or revoked before the cutoff (index tokens_spent_at).
+      // $1 cutoff $2 max rows.
+      {pgsql::kSweepSpentTokens,
+       "WITH doomed AS (SELECT token_hash FROM tokens "
+       "  WHERE coalesce(consumed_at, revoked_at) < magiclink_time($1) "
+       "  AND (consumed_at IS NOT NULL OR revoked_at IS NOT NULL) "
+       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
+       "DELETE FROM tokens t USING doomed d WHERE t.token_hash = d.token_hash "
+       "RETURNING t.batch_id"},
+      // Batches created before the cutoff and left without tokens: the expired
+      // ones and those whose tokens this sweep just deleted. A batch never
+      // gains tokens after its insert, so an empty one stays empty.
+      // $1 cutoff $2 max rows $3 batch ids just emptied (text[]).
+      {pgsql::kSweepEmptyBatches,
+       "WITH doomed AS (SELECT batch_id FROM batches b "
+       "  WHERE (b.expires_at < magiclink_time($1) OR b.batch_id = ANY($3::text[])) "
+       "  AND b.created_at < magiclink_time($1) "
+       "  AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.batch_id = b.batch_id) "
+       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
+       "DELETE FROM batches b USING doomed d WHERE b.batch_id = d.batch_id"},
+      // Replay material past the idempotency window (index
+      // batches_replay_created_at). $1 cutoff $2 max rows.
+      {pgsql::kPurgeReplays,
+       "UPDATE batches SET replay_sealed = NULL WHERE batch_id IN (SELECT batch_id FROM batches "
+       "  WHERE replay_sealed IS NOT NULL AND created_at < magiclink_time($1) "
+       "  LIMIT $2 FOR UPDATE SKIP LOCKED)"},
+  };
+  return *kStatements;
+}
+
+}  // namespace
+
+void PreparePostgresStatements(pqxx::connection& connection) {
+  for (const Statement& s : Statements()) connection.prepare(s.name, s.sql);
+}
+
+}  // namespace magiclink

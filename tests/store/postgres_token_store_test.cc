@@ -1,0 +1,448 @@
+// Runs the TokenStore contract on PostgreSQL, plus what only a shared
+// PostgreSQL server has: races between stores on separate connections (as
+// between replicas), a bounded pool, broken connections, concurrent
+// migrations, error mapping and sweeping beside other replicas.
+//
+// Needs the throwaway cluster of scripts/with-postgres.sh; without it every
+// test here fails (never skips).
+#include "server/store/postgres/postgres_token_store.h"
+
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "server/core/crypto.h"
+#include "server/store/postgres/migrations.h"
+#include "server/store/postgres/pg_values.h"
+#include "server/store/store_deadline.h"
+#include "tests/store/postgres_test_support.h"
+#include "tests/store/token_store_contract.h"
+#include "tests/testing/status_matchers.h"
+
+namespace magiclink::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::unique_ptr<TokenStore> MakePostgresStore() {
+  const std::string url = ScratchSchemaUrl();
+  if (url.empty()) return nullptr;
+  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store =
+      PostgresTokenStore::Open(TestOptions(url));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return *std::move(store);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, TokenStoreContractTest,
+                         ::testing::Values(TokenStoreFactory{"postgres", MakePostgresStore}),
+                         TokenStoreFactoryName);
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+const absl::Duration kTtl = absl::Hours(1);
+const absl::Duration kWindow = absl::Hours(24);
+
+std::string TokenHash(absl::string_view batch_id, int position) {
+  return Sha256(absl::StrCat(batch_id, "/", position));
+}
+
+NewBatch MakeBatch(const std::string& batch_id, int size, absl::Time created_at = kT0) {
+  NewBatch b;
+  b.batch_id = batch_id;
+  b.issued_by = "caller-a";
+  b.purpose = "invite";
+  b.redirect_url = "https://app.example.com/welcome";
+  b.created_at = created_at;
+  b.expires_at = created_at + kTtl;
+  for (int i = 0; i < size; ++i) {
+    b.tokens.push_back(
+        {TokenHash(batch_id, i), "k1", i, absl::StrCat("user", i, "@example.com"), {}});
+  }
+  return b;
+}
+
+absl::StatusOr<std::unique_ptr<PostgresTokenStore>> OpenStore(const std::string& url,
+                                                              int pool_size = 4) {
+  PostgresOptions options = TestOptions(url);
+  options.pool_size = pool_size;
+  return PostgresTokenStore::Open(options);
+}
+
+// Waits until `condition` holds, checking every 10 ms for at most `limit`.
+// Only for state outside the process (what PostgreSQL sessions are doing),
+// which nothing can notify us about.
+bool Eventually(const std::function<bool()>& condition, absl::Duration limit = absl::Seconds(20)) {
+  const absl::Time give_up = absl::Now() + limit;
+  while (!condition()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+// Store sessions of the current database waiting for a lock.
+int64_t StoreSessionsWaitingForALock(PgAdmin& admin) {
+  return admin.QueryInt(
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND application_name = 'magiclinkd' AND wait_event_type = 'Lock'");
+}
+
+TEST(PostgresTokenStoreTest, TenRacingInsertsWithOneRequestIdOnSeparateConnectionsCreateOneBatch) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  constexpr int kRacers = 10;
+  constexpr int kTokens = 2000;
+  // One store each, one connection each: as ten replicas.
+  std::vector<std::unique_ptr<PostgresTokenStore>> stores;
+  for (int i = 0; i < kRacers; ++i) {
+    auto store = OpenStore(url, /*pool_size=*/1);
+    ASSERT_OK(store);
+    stores.push_back(*std::move(store));
+  }
+  std::vector<NewBatch> batches;
+  for (int i = 0; i < kRacers; ++i) {
+    batches.push_back(MakeBatch(absl::StrCat("racer", i), kTokens));
+    batches.back().request_id = "one-request";
+    batches.back().request_fingerprint = "fp";
+    batches.back().replay_sealed = absl::StrCat("sealed-by-", i);
+  }
+  absl::Notification go;
+  std::vector<absl::StatusOr<InsertBatchResult>> results(kRacers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      go.WaitForNotification();
+      results[i] = stores[i]->InsertBatch(batches[i], kT0, kWindow);
+    });
+  }
+  go.Notify();
+  for (std::thread& t : threads) t.join();
+
+  std::vector<int> created;
+  std::vector<std::string> replayed_ids;
+  for (int i = 0; i < kRacers; ++i) {
+    ASSERT_OK(results[i]);
+    if (results[i]->existing) {
+      replayed_ids.push_back(results[i]->existing->batch_id);
+      EXPECT_EQ(results[i]->existing->request_fingerprint, "fp");
+    } else {
+      created.push_back(i);
+    }
+  }
+  ASSERT_EQ(created.size(), 1u);
+  const std::string winner = absl::StrCat("racer", created[0]);
+  EXPECT_THAT(replayed_ids, ::testing::Each(winner));
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), 1);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens"), kTokens);
+  EXPECT_EQ(
+      admin.QueryInt(absl::StrCat("SELECT count(*) FROM tokens WHERE batch_id = '", winner, "'")),
+      kTokens);
+}
+
+TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactlyOnce) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  constexpr int kTokens = 1000;
+  constexpr int kThreads = 32;
+  constexpr int kReplicas = 4;
+  std::vector<std::unique_ptr<PostgresTokenStore>> replicas;
+  for (int i = 0; i < kReplicas; ++i) {
+    auto store = OpenStore(url, /*pool_size=*/kThreads / kReplicas);
+    ASSERT_OK(store);
+    replicas.push_back(*std::move(store));
+  }
+  ASSERT_OK(replicas[0]->InsertBatch(MakeBatch("b", kTokens), kT0, kWindow));
+
+  std::vector<std::atomic<int>> successes(kTokens);
+  std::atomic<int> errors{0};
+  absl::Notification go;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      TokenStore& store = *replicas[t % kReplicas];
+      go.WaitForNotification();
+      // Every thread walks all tokens, each from its own starting point.
+      for (int n = 0; n < kTokens; ++n) {
+        const int token = (n + t * (kTokens / kThreads)) % kTokens;
+        absl::StatusOr<ConsumeResult> r =
+            store.ConsumeToken({Sha256("stale key"), TokenHash("b", token)}, {}, kT0);
+        if (!r.ok()) {
+          ++errors;
+        } else if (r->consumed) {
+          ++successes[token];
+        }
+      }
+    });
+  }
+  go.Notify();
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(errors.load(), 0);
+  int total = 0;
+  for (int token = 0; token < kTokens; ++token) {
+    EXPECT_EQ(successes[token].load(), 1) << "token " << token;
+    total += successes[token].load();
+  }
+  EXPECT_EQ(total, kTokens);
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE consumed_at IS NOT NULL"), kTokens);
+}
+
+TEST(PostgresTokenStoreTest, ExhaustedPoolFailsWithUnavailableInsteadOfHanging) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  PostgresOptions options = TestOptions(url);
+  options.pool_size = 2;
+  options.acquire_timeout = absl::Milliseconds(300);
+  auto store = PostgresTokenStore::Open(options);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+
+  // Make every store call slow: it waits for this lock while holding its
+  // connection.
+  PgAdmin locker(url);
+  auto lock = std::make_unique<pqxx::work>(locker.connection());
+  lock->exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::thread> slow;
+  std::atomic<int> slow_ok{0};
+  for (int i = 0; i < options.pool_size; ++i) {
+    slow.emplace_back([&] {
+      if ((*store)->FindToken({TokenHash("b", 0)}).ok()) ++slow_ok;
+    });
+  }
+  PgAdmin observer(url);
+  ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(observer) == 2; }));
+
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::optional<TokenClaims>> starved = (*store)->FindToken({TokenHash("b", 0)});
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(std::string(starved.status().message()), HasSubstr("busy"));
+  EXPECT_GE(waited, options.acquire_timeout);
+  EXPECT_LT(waited, absl::Seconds(10)) << "the wait must end at the acquire timeout";
+
+  lock->abort();
+  for (std::thread& t : slow) t.join();
+  EXPECT_EQ(slow_ok.load(), 2);
+  EXPECT_OK((*store)->FindToken({TokenHash("b", 0)}));
+}
+
+TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  PostgresOptions options = TestOptions(url);
+  options.pool_size = 1;
+  options.acquire_timeout = absl::Hours(1);
+  auto store = PostgresTokenStore::Open(options);
+  ASSERT_OK(store);
+
+  PgAdmin locker(url);
+  auto lock = std::make_unique<pqxx::work>(locker.connection());
+  lock->exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  std::thread slow([&] { (void)(*store)->FindToken({TokenHash("b", 0)}); });
+  PgAdmin observer(url);
+  ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(observer) == 1; }));
+
+  absl::StatusOr<std::optional<TokenClaims>> starved;
+  {
+    ScopedStoreDeadline deadline(absl::Now() + absl::Milliseconds(200));
+    starved = (*store)->FindToken({TokenHash("b", 0)});
+  }
+  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  lock->abort();
+  slow.join();
+}
+
+TEST(PostgresTokenStoreTest, ConcurrentMigrationsApplyEachVersionOnce) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  constexpr int kStarters = 8;
+  absl::Notification go;
+  std::vector<absl::Status> results(kStarters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarters; ++i) {
+    threads.emplace_back([&, i] {
+      go.WaitForNotification();
+      if (i % 2 == 0) {
+        results[i] = OpenStore(url, 1).status();
+      } else {
+        results[i] = MigratePostgres(TestOptions(url)).status();
+      }
+    });
+  }
+  go.Notify();
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_OK(s);
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM magiclink_schema_migrations"),
+            LatestPostgresSchemaVersion());
+  EXPECT_EQ(admin.QueryInt("SELECT max(version) FROM magiclink_schema_migrations"),
+            LatestPostgresSchemaVersion());
+}
+
+TEST(PostgresTokenStoreTest, OpenWithoutMigratingRefusesAnUnmigratedDatabase) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  PostgresOptions options = TestOptions(url);
+  options.migrate = false;
+  EXPECT_THAT(PostgresTokenStore::Open(options), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(MigratePostgres(TestOptions(url)),
+              ::testing::Eq(absl::StatusOr<int>(LatestPostgresSchemaVersion())));
+  EXPECT_OK(PostgresTokenStore::Open(options));
+}
+
+TEST(PostgresTokenStoreTest, DatabaseNewerThanThisBinaryIsRefused) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  ASSERT_OK(MigratePostgres(TestOptions(url)));
+  PgAdmin(url).Exec(
+      "INSERT INTO magiclink_schema_migrations (version, description) VALUES (999, 'future')");
+  EXPECT_THAT(PostgresTokenStore::Open(TestOptions(url)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(PostgresTokenStoreTest, UnreachableServerIsUnavailableWithoutRevealingThePassword) {
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  PostgresOptions options = TestOptions("postgresql://magiclink:s3cret-pw@127.0.0.1:1/magiclink");
+  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(options);
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cret-pw")));
+}
+
+TEST(PostgresTokenStoreTest, MalformedUrlIsInvalidWithoutEchoingIt) {
+  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store =
+      PostgresTokenStore::Open(TestOptions("postgresql://magiclink:s3cret-pw@[::1/db?x=%zz"));
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cret-pw")));
+}
+
+TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalWithoutStoredValues) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  NewBatch batch = MakeBatch("b", 2);
+  batch.tokens[1].token_hash = batch.tokens[0].token_hash;
+  absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, kReasonInternal));
+  const std::string message(r.status().message());
+  EXPECT_THAT(message, HasSubstr("23505"));
+  EXPECT_THAT(message, Not(HasSubstr(ByteaHex(batch.tokens[0].token_hash).substr(2))));
+  EXPECT_THAT(message, Not(HasSubstr("example.com")));
+  EXPECT_THAT(message, Not(HasSubstr("INSERT")));
+}
+
+TEST(PostgresTokenStoreTest, ConnectionsClosedByTheServerAreReplacedBeforeUse) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url, /*pool_size=*/2);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+  PgAdmin admin(url);
+  const char* kStoreSessions =
+      "FROM pg_stat_activity WHERE datname = current_database() "
+      "AND application_name = 'magiclinkd'";
+  ASSERT_GE(admin.QueryInt(absl::StrCat("SELECT count(*) ", kStoreSessions)), 1);
+  admin.QueryInt(absl::StrCat("SELECT count(pg_terminate_backend(pid)) ", kStoreSessions));
+  ASSERT_TRUE(Eventually(
+      [&] { return admin.QueryInt(absl::StrCat("SELECT count(*) ", kStoreSessions)) == 0; }));
+
+  // The idle connection is dead; the pool notices before lending it.
+  absl::StatusOr<std::optional<TokenClaims>> found = (*store)->FindToken({TokenHash("b", 0)});
+  ASSERT_OK(found);
+  EXPECT_TRUE(found->has_value());
+}
+
+TEST(PostgresTokenStoreTest, ConnectionKilledMidStatementIsUnavailableAndThenReplaced) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url, /*pool_size=*/1);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+
+  PgAdmin locker(url);
+  auto lock = std::make_unique<pqxx::work>(locker.connection());
+  lock->exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
+  absl::StatusOr<ConsumeResult> killed;
+  std::thread victim([&] { killed = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0); });
+  PgAdmin admin(url);
+  ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(admin) == 1; }));
+  admin.QueryInt(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND application_name = 'magiclinkd'");
+  victim.join();
+  lock->abort();
+
+  EXPECT_THAT(killed, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  absl::StatusOr<ConsumeResult> after = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0);
+  ASSERT_OK(after);
+  EXPECT_TRUE(after->consumed);  // the killed statement changed nothing
+  EXPECT_EQ((*store)->open_connections(), 1);
+}
+
+TEST(PostgresTokenStoreTest, SweepSkipsRowsAnotherSessionHoldsInsteadOfWaiting) {
+  const std::string base = ScratchDatabaseUrl();
+  ASSERT_FALSE(base.empty());
+  // Were the sweeper to wait for the locked row, it would fail after 2 s.
+  auto store = OpenStore(absl::StrCat(base, "?options=-clock_timeout%3D2s"));
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("held", 1), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("free", 1), kT0, kWindow));
+  const absl::Time cutoff = kT0 + kTtl + absl::Hours(1);
+
+  PgAdmin other_replica(base);
+  auto hold = std::make_unique<pqxx::work>(other_replica.connection());
+  hold->exec("SELECT 1 FROM tokens WHERE batch_id = 'held' FOR UPDATE");
+  absl::StatusOr<SweepResult> first = (*store)->Sweep(cutoff, kT0, 100);
+  ASSERT_OK(first);
+  EXPECT_EQ(first->tokens_deleted, 1);
+  EXPECT_EQ(first->batches_deleted, 1);
+  hold->abort();
+
+  absl::StatusOr<SweepResult> second = (*store)->Sweep(cutoff, kT0, 100);
+  ASSERT_OK(second);
+  EXPECT_EQ(second->tokens_deleted, 1);
+  EXPECT_EQ(second->batches_deleted, 1);
+  PgAdmin admin(base);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), 0);
+}
+
+TEST(PostgresTokenStoreTest, SweepDeletesUsedAndRevokedTokensBeforeTheyExpire) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 3), kT0, kWindow));
+  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1)));
+  RevokeTarget revoke;
+  revoke.token_hashes = {TokenHash("b", 1)};
+  ASSERT_OK((*store)->Revoke(revoke, kT0 + absl::Minutes(2)));
+
+  // The cutoff is before the batch expires: only the spent tokens go.
+  absl::StatusOr<SweepResult> swept = (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100);
+  ASSERT_OK(swept);
+  EXPECT_EQ(swept->tokens_deleted, 2);
+  EXPECT_EQ(swept->batches_deleted, 0);
+  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 0)})).has_value());
+  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 1)})).has_value());
+  EXPECT_TRUE((*(*store)->FindToken({TokenHash("b", 2)})).has_value());
+
+  // Once the last token is used and swept, the empty batch goes too.
+  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 2)}, {}, kT0 + absl::Minutes(3)));
+  absl::StatusOr<SweepResult> rest = (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100);
+  ASSERT_OK(rest);
+  EXPECT_EQ(rest->tokens_deleted, 1);
+  EXPECT_EQ(rest->batches_deleted, 1);
+}
+
+}  // namespace
+}  // namespace magiclink::testing
