@@ -46,6 +46,7 @@ absl::Status ServerProcess::Start(absl::Duration timeout) {
       const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (fd >= 0) dup2(fd, STDERR_FILENO);
     }
+    for (const auto& [name, value] : env_) setenv(name.c_str(), value.c_str(), 1);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -35,6 +35,11 @@ class ServerProcess {
   // as waitpid() reports it.
   int Stop(int signal);
 
+  // Sets an environment variable for the child (from the next Start on).
+  void SetEnv(std::string name, std::string value) {
+    env_.emplace_back(std::move(name), std::move(value));
+  }
+
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -44,6 +49,7 @@ class ServerProcess {
   std::vector<std::string> args_;
   std::string log_path_;
   std::string port_file_;
+  std::vector<std::pair<std::string, std::string>> env_;
   pid_t pid_ = -1;
   int port_ = 0;
 };

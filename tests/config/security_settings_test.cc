@@ -1,0 +1,133 @@
+// The security parts of the configuration: callers and TLS from the config
+// file, token keys from the environment, and where the server may listen.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "server/config/exposure.h"
+#include "server/config/settings.h"
+#include "server/config/token_keys.h"
+#include "server/core/crypto.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace magiclink {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::StatusIs;
+
+class SecuritySettingsTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<Settings> Load(const std::string& json,
+                                std::map<std::string, std::string> env = {}) {
+    const std::string path = dir_.File("config.json");
+    std::ofstream(path) << json;
+    return LoadSettings({path, "", "", ""}, [env](const char* name) {
+      auto it = env.find(name);
+      return it == env.end() ? std::string() : it->second;
+    });
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(SecuritySettingsTest, ParsesCallersAndTls) {
+  absl::StatusOr<Settings> s = Load(absl::StrCat(R"({
+    "callers": [{
+      "name": "billing",
+      "api_key_sha256": [")", ApiKeySha256Hex("k"), R"("],
+      "scopes": ["issue", "read"],
+      "allowed_purposes": ["invite"],
+      "allowed_redirect_prefixes": ["https://app.example.com/welcome"],
+      "tls_identities": ["billing.internal"],
+      "require_client_certificate": true
+    }],
+    "tls": {"cert_file": "s.pem", "key_file": "s.key", "client_ca_file": "ca.pem",
+            "require_client_certificate": true}
+  })"));
+  ASSERT_OK(s);
+  ASSERT_EQ(s->callers.entries().size(), 1u);
+  const CallerEntry& e = s->callers.entries()[0];
+  EXPECT_EQ(e.caller.name, "billing");
+  EXPECT_TRUE(e.caller.HasScope(Scope::kIssue));
+  EXPECT_TRUE(e.caller.HasScope(Scope::kRead));
+  EXPECT_FALSE(e.caller.HasScope(Scope::kVerify));
+  EXPECT_THAT(e.caller.allowed_purposes, ::testing::ElementsAre("invite"));
+  EXPECT_TRUE(e.require_client_certificate);
+  EXPECT_EQ(s->callers.Authenticate(std::string("k"), {"billing.internal"})->name, "billing");
+  EXPECT_EQ(s->tls.cert_file, "s.pem");
+  EXPECT_EQ(s->tls.client_ca_file, "ca.pem");
+  EXPECT_TRUE(s->tls.require_client_certificate);
+}
+
+TEST_F(SecuritySettingsTest, RejectsBadCallers) {
+  EXPECT_THAT(Load(R"({"callers": [{"name": "a", "api_key_sha256": ["zz"], "scopes": ["read"]}]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Load(absl::StrCat(R"({"callers": [{"name": "a", "api_key_sha256": [")",
+                                ApiKeySha256Hex("k"), R"("], "scopes": ["root"]}]})")),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Load(R"({"callers": [{"name": "a", "scopes": ["read"]}]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Load(R"({"callers": [{"name": "a", "api_key": "plaintext"}]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // unknown key
+}
+
+TEST_F(SecuritySettingsTest, TokenKeysComeFromTheEnvironment) {
+  const std::string keys = absl::StrCat("k1 ", Base64UrlEncode(std::string(32, 'a')), ";k2 ",
+                                        Base64UrlEncode(std::string(32, 'b')));
+  absl::StatusOr<Settings> s = Load("{}", {{"MAGICLINK_TOKEN_KEYS", keys}});
+  ASSERT_OK(s);
+  absl::StatusOr<TokenKeyring> ring = LoadTokenKeys(s->token_keys, dir_.File("unused"));
+  ASSERT_OK(ring);
+  EXPECT_EQ(ring->minting_key_id(), "k2");
+  EXPECT_EQ(ring->CandidateHashes("t").size(), 2u);
+}
+
+TEST(TokenKeysTest, ParseRejectsMalformedEntriesWithoutEchoingSecrets) {
+  const std::string short_secret = Base64UrlEncode(std::string(8, 'x'));
+  absl::StatusOr<TokenKeyring> ring = ParseTokenKeys("k1 " + short_secret, "MAGICLINK_TOKEN_KEYS");
+  EXPECT_THAT(ring, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ring.status().message(), HasSubstr("MAGICLINK_TOKEN_KEYS"));
+  EXPECT_THAT(ring.status().message(), Not(HasSubstr(short_secret)));
+  EXPECT_THAT(ParseTokenKeys("k1", "env"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseTokenKeys("", "env"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseTokenKeys("# only a comment\n", "env"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ExposureTest, LocalAddresses) {
+  for (const char* local : {"127.0.0.1:50051", "127.1.2.3:0", "[::1]:50051", "localhost:50051",
+                            "LOCALHOST:1", "unix:/tmp/magiclink.sock"}) {
+    EXPECT_TRUE(IsLocalListenAddress(local)) << local;
+  }
+  for (const char* public_address : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:50051",
+                                     "example.com:443", "127.0.0.1.example.com:1", "128.0.0.1:1",
+                                     "localhost.example.com:1"}) {
+    EXPECT_FALSE(IsLocalListenAddress(public_address)) << public_address;
+  }
+}
+
+TEST(ExposureTest, PublicAddressNeedsTlsAndCallersOrTheLoudFlag) {
+  Settings s;
+  s.listen = "0.0.0.0:50051";
+  EXPECT_THAT(CheckExposure(s, false), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckExposure(s, true));
+  s.tls = {"s.pem", "s.key", "", false};
+  EXPECT_THAT(CheckExposure(s, false), StatusIs(absl::StatusCode::kFailedPrecondition));
+  CallerEntry e;
+  e.caller = Caller::Unrestricted("app");
+  e.api_key_sha256 = {Sha256("k")};
+  s.callers = *CallerDirectory::Create({e});
+  EXPECT_OK(CheckExposure(s, false));
+  s.tls = {};
+  EXPECT_THAT(CheckExposure(s, false).message(), HasSubstr("TLS"));
+  s.listen = "127.0.0.1:50051";
+  EXPECT_OK(CheckExposure(s, false));
+}
+
+}  // namespace
+}  // namespace magiclink
