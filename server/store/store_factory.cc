@@ -3,6 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/store/sqlite/sqlite_token_store.h"
+#ifdef MAGICLINK_WITH_POSTGRES
+#include "server/store/postgres/postgres_token_store.h"
+#endif
 
 namespace magiclink {
 
@@ -16,7 +19,18 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
     return std::unique_ptr<TokenStore>(*std::move(store));
   }
   if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+#ifdef MAGICLINK_WITH_POSTGRES
+    PostgresOptions postgres;
+    postgres.url = url;
+    postgres.pool_size = options.pool_size;
+    postgres.acquire_timeout = options.acquire_timeout;
+    postgres.connect_timeout = options.connect_timeout;
+    absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<TokenStore>(*std::move(store));
+#else
     return absl::UnimplementedError("this magiclinkd was built without PostgreSQL support");
+#endif
   }
   return absl::InvalidArgumentError(
       absl::StrCat("database URL must start with sqlite: or postgresql:// (got ",
