@@ -345,18 +345,20 @@ absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
       result.tokens_deleted += static_cast<int64_t>(deleted.size());
       for (const pqxx::row& row : deleted) emptied.insert(row[0].as<std::string>());
     };
-    collect(tx.exec_prepared(pgsql::kSweepExpiredTokens, ToMicros(token_cutoff), max_rows));
+    const int64_t cutoff = ToMicros(token_cutoff);
+    collect(tx.exec_params(SweepSql(pgsql::Sweep::kExpiredTokens), cutoff, max_rows));
     if (result.tokens_deleted < max_rows) {
-      collect(tx.exec_prepared(pgsql::kSweepSpentTokens, ToMicros(token_cutoff),
-                               max_rows - result.tokens_deleted));
+      collect(tx.exec_params(SweepSql(pgsql::Sweep::kSpentTokens), cutoff,
+                             max_rows - result.tokens_deleted));
     }
     const std::string emptied_ids =
         TextArrayLiteral(std::vector<std::string>(emptied.begin(), emptied.end()));
     result.batches_deleted =
-        tx.exec_prepared(pgsql::kSweepEmptyBatches, ToMicros(token_cutoff), max_rows, emptied_ids)
+        tx.exec_params(SweepSql(pgsql::Sweep::kEmptyBatches), cutoff, max_rows, emptied_ids)
             .affected_rows();
     result.replays_purged =
-        tx.exec_prepared(pgsql::kPurgeReplays, ToMicros(replay_cutoff), max_rows).affected_rows();
+        tx.exec_params(SweepSql(pgsql::Sweep::kPurgeReplays), ToMicros(replay_cutoff), max_rows)
+            .affected_rows();
     return result;
   });
 }

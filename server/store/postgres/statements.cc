@@ -137,46 +137,60 @@ const std::vector<Statement>& Statements() {
            "OR ($3 = 4 AND consumed_at IS NULL AND revoked_at IS NULL "
            "  AND expires_at <= magiclink_time($4))) "
            "ORDER BY position LIMIT $5) l ON true WHERE b.batch_id = $1 ORDER BY l.position")},
-      // Sweeper statements: each deletes a bounded chunk and skips rows another
-      // replica's sweeper (or a live call) holds, so sweepers never wait on
-      // each other or on traffic.
-      //
-      // Expired tokens, found through their batches (index batches_expires_at,
-      // then tokens_batch_position). $1 cutoff $2 max rows.
-      {pgsql::kSweepExpiredTokens,
-       "WITH expired AS MATERIALIZED (SELECT batch_id FROM batches "
-       "  WHERE expires_at < magiclink_time($1) ORDER BY expires_at LIMIT $2), "
-       "doomed AS (SELECT token_hash FROM tokens "
-       "  WHERE batch_id = ANY(ARRAY(SELECT batch_id FROM expired)) "
-       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
-       "DELETE FROM tokens t USING doomed d WHERE t.token_hash = d.token_hash "
-       "RETURNING t.batch_id"},
+  };
+  return *kStatements;
+}
+
+// The sweeper's statements. Each deletes or updates a bounded chunk, skipping
+// rows another replica's sweeper (or a live call) holds, so sweepers wait
+// neither for each other nor for traffic. Chunks are chosen by ctid (locked
+// rows keep theirs until the statement ends) so the change itself is a TID
+// scan, never a join against the whole table.
+//
+// They are planned per call (exec_params, not prepared): with the actual
+// cutoff the planner knows that few rows match and uses the indexes, where a
+// generic plan would assume a third of the table and scan it.
+const std::vector<std::string>& SweepStatements() {
+  // Indexed by pgsql::Sweep.
+  static const auto* const kStatements = new std::vector<std::string>{
+      // Expired tokens, reached through their batches: the oldest expired
+      // batches by batches_expires_at, then each one's tokens by
+      // tokens_batch_position (LATERAL keeps that a per-batch index scan).
+      // $1 cutoff $2 max rows.
+      "WITH doomed AS (SELECT t.ctid FROM (SELECT batch_id FROM batches "
+      "    WHERE expires_at < magiclink_time($1) ORDER BY expires_at LIMIT $2) e "
+      "  CROSS JOIN LATERAL (SELECT ctid FROM tokens WHERE batch_id = e.batch_id "
+      "    LIMIT $2 FOR UPDATE SKIP LOCKED) t "
+      "  LIMIT $2) "
+      "DELETE FROM tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed)) RETURNING batch_id",
       // Tokens used or revoked before the cutoff (index tokens_spent_at).
       // $1 cutoff $2 max rows.
-      {pgsql::kSweepSpentTokens,
-       "WITH doomed AS (SELECT token_hash FROM tokens "
-       "  WHERE coalesce(consumed_at, revoked_at) < magiclink_time($1) "
-       "  AND (consumed_at IS NOT NULL OR revoked_at IS NOT NULL) "
-       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
-       "DELETE FROM tokens t USING doomed d WHERE t.token_hash = d.token_hash "
-       "RETURNING t.batch_id"},
-      // Batches created before the cutoff and left without tokens: the expired
-      // ones and those whose tokens this sweep just deleted. A batch never
-      // gains tokens after its insert, so an empty one stays empty.
+      "WITH doomed AS (SELECT ctid FROM tokens "
+      "  WHERE coalesce(consumed_at, revoked_at) < magiclink_time($1) "
+      "  AND (consumed_at IS NOT NULL OR revoked_at IS NOT NULL) "
+      "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
+      "DELETE FROM tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed)) RETURNING batch_id",
+      // Batches created before the cutoff and left without tokens: candidates
+      // are the oldest expired batches and those whose tokens this sweep just
+      // deleted, each looked up by batches_pkey. A batch never gains tokens
+      // after its insert, so an empty one stays empty.
       // $1 cutoff $2 max rows $3 batch ids just emptied (text[]).
-      {pgsql::kSweepEmptyBatches,
-       "WITH doomed AS (SELECT batch_id FROM batches b "
-       "  WHERE (b.expires_at < magiclink_time($1) OR b.batch_id = ANY($3::text[])) "
-       "  AND b.created_at < magiclink_time($1) "
-       "  AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.batch_id = b.batch_id) "
-       "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
-       "DELETE FROM batches b USING doomed d WHERE b.batch_id = d.batch_id"},
+      "WITH candidates AS ((SELECT batch_id FROM batches "
+      "    WHERE expires_at < magiclink_time($1) ORDER BY expires_at LIMIT $2) "
+      "  UNION SELECT unnest($3::text[])), "
+      "doomed AS (SELECT b.ctid FROM candidates c "
+      "  CROSS JOIN LATERAL (SELECT ctid FROM batches b WHERE b.batch_id = c.batch_id "
+      "    AND b.created_at < magiclink_time($1) "
+      "    AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.batch_id = b.batch_id) "
+      "    FOR UPDATE SKIP LOCKED) b "
+      "  LIMIT $2) "
+      "DELETE FROM batches WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed))",
       // Replay material past the idempotency window (index
       // batches_replay_created_at). $1 cutoff $2 max rows.
-      {pgsql::kPurgeReplays,
-       "UPDATE batches SET replay_sealed = NULL WHERE batch_id IN (SELECT batch_id FROM batches "
-       "  WHERE replay_sealed IS NOT NULL AND created_at < magiclink_time($1) "
-       "  LIMIT $2 FOR UPDATE SKIP LOCKED)"},
+      "WITH doomed AS (SELECT ctid FROM batches "
+      "  WHERE replay_sealed IS NOT NULL AND created_at < magiclink_time($1) "
+      "  LIMIT $2 FOR UPDATE SKIP LOCKED) "
+      "UPDATE batches SET replay_sealed = NULL WHERE ctid = ANY(ARRAY(SELECT ctid FROM doomed))",
   };
   return *kStatements;
 }
@@ -185,6 +199,10 @@ const std::vector<Statement>& Statements() {
 
 void PreparePostgresStatements(pqxx::connection& connection) {
   for (const Statement& s : Statements()) connection.prepare(s.name, s.sql);
+}
+
+const std::string& SweepSql(pgsql::Sweep statement) {
+  return SweepStatements()[static_cast<size_t>(statement)];
 }
 
 }  // namespace magiclink

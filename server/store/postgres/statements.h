@@ -11,6 +11,8 @@
 #ifndef MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
 #define MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
 
+#include <string>
+
 #include "pqxx/connection"
 
 namespace magiclink {
@@ -30,10 +32,9 @@ inline constexpr char kRevokeByEmail[] = "revoke_by_email";
 inline constexpr char kRevokeByBatch[] = "revoke_by_batch";
 inline constexpr char kBatchSummary[] = "batch_summary";
 inline constexpr char kListLinks[] = "list_links";
-inline constexpr char kSweepExpiredTokens[] = "sweep_expired_tokens";
-inline constexpr char kSweepSpentTokens[] = "sweep_spent_tokens";
-inline constexpr char kSweepEmptyBatches[] = "sweep_empty_batches";
-inline constexpr char kPurgeReplays[] = "purge_replays";
+
+// The sweeper's statements, planned per call (see SweepSql).
+enum class Sweep { kExpiredTokens, kSpentTokens, kEmptyBatches, kPurgeReplays };
 
 // Column order of kConsume and kFindToken rows (ReadClaims reads them).
 enum ClaimsColumn {
@@ -69,8 +70,12 @@ inline constexpr int kExpiredState = 4;
 
 }  // namespace pgsql
 
-// Registers every statement above on `connection`.
+// Registers every statement above but the sweeper's on `connection`.
 void PreparePostgresStatements(pqxx::connection& connection);
+
+// The SQL of a sweeper statement, for exec_params: planned with each call's
+// actual cutoff (see statements.cc).
+const std::string& SweepSql(pgsql::Sweep statement);
 
 }  // namespace magiclink
 
