@@ -76,10 +76,11 @@ int Run() {
   if (!IsLocalListenAddress(settings->listen) &&
       (settings->callers.empty() || !settings->tls.enabled())) {
     Log(LogLevel::kWarning, "insecure_public_listen",
-        {{"detail", absl::StrCat("serving ", settings->listen, " without ",
-                                 settings->tls.enabled() ? "" : "TLS ",
-                                 settings->callers.empty() ? "callers " : "",
-                                 "because --insecure_allow_public_without_tls_or_callers is set")}});
+        {{"detail",
+          absl::StrCat("serving ", settings->listen, " without ",
+                       settings->tls.enabled() ? "" : "TLS ",
+                       settings->callers.empty() ? "callers " : "",
+                       "because --insecure_allow_public_without_tls_or_callers is set")}});
   }
   if (settings->callers.empty()) {
     Log(LogLevel::kWarning, "no_callers_configured",

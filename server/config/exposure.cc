@@ -44,7 +44,8 @@ absl::Status CheckExposure(const Settings& settings, bool allow_insecure_public)
   std::string missing;
   if (!settings.tls.enabled()) missing = "TLS (tls.cert_file, tls.key_file)";
   if (settings.callers.empty()) {
-    absl::StrAppend(&missing, missing.empty() ? "" : " and ", "callers with API keys or TLS identities");
+    absl::StrAppend(&missing, missing.empty() ? "" : " and ",
+                    "callers with API keys or TLS identities");
   }
   if (missing.empty() || allow_insecure_public) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(

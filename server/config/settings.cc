@@ -73,8 +73,8 @@ absl::StatusOr<CallerDirectory> ToCallers(
     for (const std::string& name : c.scopes()) {
       std::optional<Scope> scope = ParseScope(name);
       if (!scope) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, "unknown scope '", name, "' (use issue, verify, revoke, read)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, "unknown scope '", name, "' (use issue, verify, revoke, read)"));
       }
       if (!e.caller.HasScope(*scope)) e.caller.scopes.push_back(*scope);
     }

@@ -70,8 +70,8 @@ absl::StatusOr<TokenKeyring> ParseTokenKeys(absl::string_view text, absl::string
     std::optional<std::string> secret =
         parts.size() == 2 ? Base64UrlDecode(parts[1]) : std::nullopt;
     if (!secret) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, " entry ", entry_number, ": expected \"key_id base64url-secret\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, " entry ", entry_number, ": expected \"key_id base64url-secret\""));
     }
     keys.push_back({std::string(parts[0]), *std::move(secret)});
   }

@@ -19,8 +19,8 @@ constexpr size_t kMaxPurposeLength = 64;
 bool IsCallerName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxCallerNameLength) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -69,10 +69,14 @@ absl::Status CheckEntry(const CallerEntry& e) {
 
 const char* ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kIssue: return "issue";
-    case Scope::kVerify: return "verify";
-    case Scope::kRevoke: return "revoke";
-    case Scope::kRead: return "read";
+    case Scope::kIssue:
+      return "issue";
+    case Scope::kVerify:
+      return "verify";
+    case Scope::kRevoke:
+      return "revoke";
+    case Scope::kRead:
+      return "read";
   }
   return "?";
 }
@@ -119,9 +123,9 @@ absl::Status RequireScope(const Caller& caller, Scope scope) {
 absl::Status RequirePurpose(const Caller& caller, absl::string_view purpose,
                             absl::string_view field) {
   if (caller.AllowsPurpose(purpose)) return absl::OkStatus();
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied, kReasonPurposeNotAllowed,
-                         absl::StrCat(field, ": caller '", caller.name,
-                                      "' may not use this purpose"));
+  return ErrorWithReason(
+      absl::StatusCode::kPermissionDenied, kReasonPurposeNotAllowed,
+      absl::StrCat(field, ": caller '", caller.name, "' may not use this purpose"));
 }
 
 absl::Status RequireRedirect(const Caller& caller, absl::string_view url) {
@@ -143,14 +147,14 @@ absl::StatusOr<CallerDirectory> CallerDirectory::Create(std::vector<CallerEntry>
     }
     for (const std::string& hash : e.api_key_sha256) {
       if (auto [it, inserted] = key_owner.emplace(hash, name); !inserted) {
-        return BadCaller(name, absl::StrCat("shares an api_key_sha256 with caller '", it->second,
-                                            "'"));
+        return BadCaller(name,
+                         absl::StrCat("shares an api_key_sha256 with caller '", it->second, "'"));
       }
     }
     for (const std::string& id : e.tls_identities) {
       if (auto [it, inserted] = identity_owner.emplace(id, name); !inserted) {
-        return BadCaller(name, absl::StrCat("shares tls_identity '", id, "' with caller '",
-                                            it->second, "'"));
+        return BadCaller(
+            name, absl::StrCat("shares tls_identity '", id, "' with caller '", it->second, "'"));
       }
     }
   }

@@ -72,8 +72,7 @@ LinkService::LinkService(TokenStore& store, const TokenKeyring& keyring,
       token_source_(token_source),
       options_(std::move(options)) {}
 
-absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input,
-                                                    const Caller& caller) {
+absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, const Caller& caller) {
   if (absl::Status s = RequireScope(caller, Scope::kIssue); !s.ok()) return s;
   if (input.revoke_previous) {
     if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;

@@ -39,7 +39,8 @@ TEST_F(SecuritySettingsTest, ParsesCallersAndTls) {
   absl::StatusOr<Settings> s = Load(absl::StrCat(R"({
     "callers": [{
       "name": "billing",
-      "api_key_sha256": [")", ApiKeySha256Hex("k"), R"("],
+      "api_key_sha256": [")",
+                                                 ApiKeySha256Hex("k"), R"("],
       "scopes": ["issue", "read"],
       "allowed_purposes": ["invite"],
       "allowed_redirect_prefixes": ["https://app.example.com/welcome"],
@@ -104,9 +105,9 @@ TEST(ExposureTest, LocalAddresses) {
                             "LOCALHOST:1", "unix:/tmp/magiclink.sock"}) {
     EXPECT_TRUE(IsLocalListenAddress(local)) << local;
   }
-  for (const char* public_address : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:50051",
-                                     "example.com:443", "127.0.0.1.example.com:1", "128.0.0.1:1",
-                                     "localhost.example.com:1"}) {
+  for (const char* public_address :
+       {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:50051", "example.com:443",
+        "127.0.0.1.example.com:1", "128.0.0.1:1", "localhost.example.com:1"}) {
     EXPECT_FALSE(IsLocalListenAddress(public_address)) << public_address;
   }
 }

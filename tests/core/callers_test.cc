@@ -10,9 +10,9 @@
 namespace magiclink {
 namespace {
 
-using testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::StatusIs;
 
 std::string Digest(const std::string& key) { return Sha256(key); }
 
@@ -89,9 +89,9 @@ TEST(CallerDirectoryTest, RejectsInvalidEntries) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(CallerDirectory::Create({Entry("a", {"k"}), Entry("b", {"k"})}),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CallerDirectory::Create({Entry("a", {}, {"x.internal"}),
-                                       Entry("b", {}, {"x.internal"})}),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      CallerDirectory::Create({Entry("a", {}, {"x.internal"}), Entry("b", {}, {"x.internal"})}),
+      StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(CallerDirectoryTest, EmptyDirectoryIsTheUnrestrictedLocalCaller) {
@@ -105,9 +105,9 @@ TEST(CallerDirectoryTest, EmptyDirectoryIsTheUnrestrictedLocalCaller) {
 TEST(CallerDirectoryTest, AuthenticatesByKeyOrCertificate) {
   CallerEntry ops = Entry("ops", {"ops-key"}, {"ops.internal"});
   ops.require_client_certificate = true;
-  absl::StatusOr<CallerDirectory> dir = CallerDirectory::Create(
-      {Entry("billing", {"old-key", "new-key"}, {"billing.internal"}), Entry("web", {"web-key"}),
-       ops});
+  absl::StatusOr<CallerDirectory> dir =
+      CallerDirectory::Create({Entry("billing", {"old-key", "new-key"}, {"billing.internal"}),
+                               Entry("web", {"web-key"}), ops});
   ASSERT_OK(dir);
   EXPECT_EQ(dir->Authenticate(std::string("old-key"), {})->name, "billing");
   EXPECT_EQ(dir->Authenticate(std::string("new-key"), {})->name, "billing");
@@ -116,8 +116,7 @@ TEST(CallerDirectoryTest, AuthenticatesByKeyOrCertificate) {
   EXPECT_EQ(dir->Authenticate(std::string("new-key"), {"billing.internal"})->name, "billing");
   EXPECT_EQ(dir->Authenticate(std::string("ops-key"), {"ops.internal"})->name, "ops");
 
-  const auto unauthenticated = StatusIs(absl::StatusCode::kUnauthenticated,
-                                        kReasonUnauthenticated);
+  const auto unauthenticated = StatusIs(absl::StatusCode::kUnauthenticated, kReasonUnauthenticated);
   EXPECT_THAT(dir->Authenticate(std::nullopt, {}), unauthenticated);
   EXPECT_THAT(dir->Authenticate(std::string("nope"), {}), unauthenticated);
   EXPECT_THAT(dir->Authenticate(std::nullopt, {"unknown.internal"}), unauthenticated);

@@ -27,8 +27,7 @@ constexpr char kReaderKey[] = "mlk_reader_a1a2a3a4a5a6a7a8a9b0b1b2b3b4b5b6";
 constexpr char kWrongKey[] = "mlk_nobody_ffffffffffffffffffffffffffffffff";
 
 CallerEntry Entry(const std::string& name, const std::string& key, std::vector<Scope> scopes,
-                  std::vector<std::string> purposes = {},
-                  std::vector<std::string> prefixes = {}) {
+                  std::vector<std::string> purposes = {}, std::vector<std::string> prefixes = {}) {
   CallerEntry e;
   e.caller.name = name;
   e.caller.scopes = std::move(scopes);
@@ -72,9 +71,9 @@ class AuthE2eTest : public ::testing::Test {
     if (!key.empty()) ctx.AddMetadata("authorization", "Bearer " + key);
   }
 
-  static v1::IssueBatchRequest IssueRequest(const std::string& purpose,
-                                            const std::vector<std::string>& emails,
-                                            const std::string& url = "http://localhost:3000/welcome") {
+  static v1::IssueBatchRequest IssueRequest(
+      const std::string& purpose, const std::vector<std::string>& emails,
+      const std::string& url = "http://localhost:3000/welcome") {
     v1::IssueBatchRequest req;
     for (const std::string& e : emails) req.add_recipients()->set_email(e);
     req.set_purpose(purpose);
@@ -171,8 +170,8 @@ class AuthE2eTest : public ::testing::Test {
     EXPECT_EQ(details.error_infos, 1);
     EXPECT_EQ(details.info.reason(), reason);
     EXPECT_EQ(details.info.domain(), "magiclink.v1");
-    for (const char* key : {kAdminKey, kIssuerKey, kVerifierKey, kRevokerKey, kReaderKey,
-                            kWrongKey}) {
+    for (const char* key :
+         {kAdminKey, kIssuerKey, kVerifierKey, kRevokerKey, kReaderKey, kWrongKey}) {
       EXPECT_THAT(s.error_message(), Not(HasSubstr(key)));
     }
     EXPECT_TRUE(Snapshot() == before) << "the refused call changed the store";
@@ -192,11 +191,13 @@ class AuthE2eTest : public ::testing::Test {
     const std::string token = invite_.links(0).token();
     const std::string batch = invite_.batch_id();
     return {
-        {"IssueBatch", [=](const std::string& k) {
+        {"IssueBatch",
+         [=](const std::string& k) {
            return Issue(k, IssueRequest("invite", {"new@example.com"}));
          }},
         {"Verify", [=](const std::string& k) { return Verify(k, token); }},
-        {"Revoke", [=](const std::string& k) {
+        {"Revoke",
+         [=](const std::string& k) {
            v1::RevokeRequest req;
            req.set_token(token);
            return Revoke(k, req);
@@ -213,16 +214,17 @@ class AuthE2eTest : public ::testing::Test {
 
 TEST_F(AuthE2eTest, EveryRpcWithoutKeyIsUnauthenticatedAndChangesNothing) {
   for (auto& [name, call] : AllRpcs()) {
-    ExpectRefused(name, [&] { return call(""); }, grpc::StatusCode::UNAUTHENTICATED,
-                  "UNAUTHENTICATED");
+    ExpectRefused(
+        name, [&] { return call(""); }, grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED");
   }
   ExpectAllOutstanding();
 }
 
 TEST_F(AuthE2eTest, EveryRpcWithWrongKeyIsUnauthenticatedAndChangesNothing) {
   for (auto& [name, call] : AllRpcs()) {
-    ExpectRefused(name, [&] { return call(kWrongKey); }, grpc::StatusCode::UNAUTHENTICATED,
-                  "UNAUTHENTICATED");
+    ExpectRefused(
+        name, [&] { return call(kWrongKey); }, grpc::StatusCode::UNAUTHENTICATED,
+        "UNAUTHENTICATED");
   }
   ExpectAllOutstanding();
 }
@@ -231,24 +233,30 @@ TEST_F(AuthE2eTest, MalformedOrRepeatedAuthorizationIsUnauthenticated) {
   for (const std::string& value :
        {std::string("Basic ") + kAdminKey, std::string(kAdminKey), std::string("Bearer "),
         std::string("Bearer ") + kAdminKey + " extra"}) {
-    ExpectRefused(value.substr(0, 8), [&] {
-      grpc::ClientContext ctx;
-      ctx.AddMetadata("authorization", value);
-      v1::GetBatchRequest req;
-      req.set_batch_id(invite_.batch_id());
-      v1::GetBatchResponse resp;
-      return server_.stub().GetBatch(&ctx, req, &resp);
-    }, grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED");
+    ExpectRefused(
+        value.substr(0, 8),
+        [&] {
+          grpc::ClientContext ctx;
+          ctx.AddMetadata("authorization", value);
+          v1::GetBatchRequest req;
+          req.set_batch_id(invite_.batch_id());
+          v1::GetBatchResponse resp;
+          return server_.stub().GetBatch(&ctx, req, &resp);
+        },
+        grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED");
   }
-  ExpectRefused("two keys", [&] {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", std::string("Bearer ") + kAdminKey);
-    ctx.AddMetadata("authorization", std::string("Bearer ") + kReaderKey);
-    v1::GetBatchRequest req;
-    req.set_batch_id(invite_.batch_id());
-    v1::GetBatchResponse resp;
-    return server_.stub().GetBatch(&ctx, req, &resp);
-  }, grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED");
+  ExpectRefused(
+      "two keys",
+      [&] {
+        grpc::ClientContext ctx;
+        ctx.AddMetadata("authorization", std::string("Bearer ") + kAdminKey);
+        ctx.AddMetadata("authorization", std::string("Bearer ") + kReaderKey);
+        v1::GetBatchRequest req;
+        req.set_batch_id(invite_.batch_id());
+        v1::GetBatchResponse resp;
+        return server_.stub().GetBatch(&ctx, req, &resp);
+      },
+      grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED");
 }
 
 TEST_F(AuthE2eTest, BearerSchemeIsCaseInsensitive) {
@@ -263,14 +271,14 @@ TEST_F(AuthE2eTest, BearerSchemeIsCaseInsensitive) {
 TEST_F(AuthE2eTest, EveryRpcByCallerLackingTheScopeIsPermissionDeniedAndChangesNothing) {
   // Each RPC called by a caller that has every scope but the one it needs.
   const std::map<std::string, std::string> lacking = {{"IssueBatch", kVerifierKey},
-                                                       {"Verify", kIssuerKey},
-                                                       {"Revoke", kReaderKey},
-                                                       {"GetBatch", kVerifierKey},
-                                                       {"ListLinks", kRevokerKey}};
+                                                      {"Verify", kIssuerKey},
+                                                      {"Revoke", kReaderKey},
+                                                      {"GetBatch", kVerifierKey},
+                                                      {"ListLinks", kRevokerKey}};
   for (auto& [name, call] : AllRpcs()) {
     const std::string key = lacking.at(name);
-    ExpectRefused(name, [&] { return call(key); }, grpc::StatusCode::PERMISSION_DENIED,
-                  "SCOPE_NOT_GRANTED");
+    ExpectRefused(
+        name, [&] { return call(key); }, grpc::StatusCode::PERMISSION_DENIED, "SCOPE_NOT_GRANTED");
   }
   ExpectAllOutstanding();
 }
@@ -278,34 +286,40 @@ TEST_F(AuthE2eTest, EveryRpcByCallerLackingTheScopeIsPermissionDeniedAndChangesN
 TEST_F(AuthE2eTest, RevokePreviousNeedsTheRevokeScope) {
   v1::IssueBatchRequest req = IssueRequest("invite", {"ann@example.com"});
   req.set_revoke_previous(true);
-  ExpectRefused("revoke_previous", [&] { return Issue(kIssuerKey, req); },
-                grpc::StatusCode::PERMISSION_DENIED, "SCOPE_NOT_GRANTED");
+  ExpectRefused(
+      "revoke_previous", [&] { return Issue(kIssuerKey, req); },
+      grpc::StatusCode::PERMISSION_DENIED, "SCOPE_NOT_GRANTED");
   ExpectAllOutstanding();
 }
 
 TEST_F(AuthE2eTest, EveryRpcWithDisallowedPurposeIsRefusedAndChangesNothing) {
   const std::string login_token = login_.links(0).token();
-  ExpectRefused("IssueBatch", [&] {
-    return Issue(kIssuerKey, IssueRequest("login", {"new@example.com"}));
-  }, grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
-  ExpectRefused("Verify CONSUME", [&] {
-    return Verify(kVerifierKey, login_token, v1::CONSUME, "login");
-  }, grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
-  ExpectRefused("Verify PEEK", [&] {
-    return Verify(kVerifierKey, login_token, v1::PEEK, "login");
-  }, grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
-  ExpectRefused("Revoke by email", [&] {
-    v1::RevokeRequest req;
-    req.set_email("ann@example.com");
-    req.set_purpose("login");
-    return Revoke(kRevokerKey, req);
-  }, grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
+  ExpectRefused(
+      "IssueBatch", [&] { return Issue(kIssuerKey, IssueRequest("login", {"new@example.com"})); },
+      grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
+  ExpectRefused(
+      "Verify CONSUME", [&] { return Verify(kVerifierKey, login_token, v1::CONSUME, "login"); },
+      grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
+  ExpectRefused(
+      "Verify PEEK", [&] { return Verify(kVerifierKey, login_token, v1::PEEK, "login"); },
+      grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
+  ExpectRefused(
+      "Revoke by email",
+      [&] {
+        v1::RevokeRequest req;
+        req.set_email("ann@example.com");
+        req.set_purpose("login");
+        return Revoke(kRevokerKey, req);
+      },
+      grpc::StatusCode::PERMISSION_DENIED, "PURPOSE_NOT_ALLOWED");
   // Reads name no purpose: a batch of another purpose is indistinguishable
   // from one that does not exist.
-  ExpectRefused("GetBatch", [&] { return GetBatch(kReaderKey, login_.batch_id()); },
-                grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND");
-  ExpectRefused("ListLinks", [&] { return ListLinks(kReaderKey, login_.batch_id()); },
-                grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND");
+  ExpectRefused(
+      "GetBatch", [&] { return GetBatch(kReaderKey, login_.batch_id()); },
+      grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND");
+  ExpectRefused(
+      "ListLinks", [&] { return ListLinks(kReaderKey, login_.batch_id()); },
+      grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND");
   ExpectAllOutstanding();
 }
 
@@ -313,23 +327,29 @@ TEST_F(AuthE2eTest, IssueBatchWithDisallowedRedirectPrefixIsPermissionDenied) {
   for (const std::string& url :
        {std::string("http://localhost:3000/admin"), std::string("http://localhost:3000/welcomex"),
         std::string("http://127.0.0.1/welcome")}) {
-    ExpectRefused(url, [&] {
-      return Issue(kIssuerKey, IssueRequest("invite", {"new@example.com"}, url));
-    }, grpc::StatusCode::PERMISSION_DENIED, "REDIRECT_NOT_ALLOWED");
+    ExpectRefused(
+        url, [&] { return Issue(kIssuerKey, IssueRequest("invite", {"new@example.com"}, url)); },
+        grpc::StatusCode::PERMISSION_DENIED, "REDIRECT_NOT_ALLOWED");
   }
   // A URL the server itself refuses stays INVALID_ARGUMENT.
-  ExpectRefused("server policy", [&] {
-    return Issue(kIssuerKey, IssueRequest("invite", {"new@example.com"}, "https://evil.example/"));
-  }, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_REQUEST");
+  ExpectRefused(
+      "server policy",
+      [&] {
+        return Issue(kIssuerKey,
+                     IssueRequest("invite", {"new@example.com"}, "https://evil.example/"));
+      },
+      grpc::StatusCode::INVALID_ARGUMENT, "INVALID_REQUEST");
   ExpectAllOutstanding();
 }
 
 TEST_F(AuthE2eTest, PurposeLimitedVerifierCannotConsumeOrSeeOtherPurposes) {
   // No expected_purpose: the caller's purpose is bound anyway.
-  ExpectRefused("CONSUME", [&] { return Verify(kVerifierKey, login_.links(0).token()); },
-                grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
-  ExpectRefused("PEEK", [&] { return Verify(kVerifierKey, login_.links(0).token(), v1::PEEK); },
-                grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
+  ExpectRefused(
+      "CONSUME", [&] { return Verify(kVerifierKey, login_.links(0).token()); },
+      grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
+  ExpectRefused(
+      "PEEK", [&] { return Verify(kVerifierKey, login_.links(0).token(), v1::PEEK); },
+      grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
   ExpectAllOutstanding();
   EXPECT_TRUE(Verify(kVerifierKey, invite_.links(0).token()).ok());
 }

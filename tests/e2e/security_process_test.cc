@@ -141,13 +141,16 @@ TEST_F(SecurityProcessTest, RefusesPublicAddressWithCallersButWithoutTls) {
 }
 
 TEST_F(SecurityProcessTest, RefusesInvalidCallerConfiguration) {
-  ServerProcess server = MakeServer({"--config=" + WriteConfig(
-      R"({"callers": [{"name": "app", "api_key_sha256": ["abc"], "scopes": ["issue"]}]})")});
+  ServerProcess server = MakeServer(
+      {"--config=" +
+       WriteConfig(
+           R"({"callers": [{"name": "app", "api_key_sha256": ["abc"], "scopes": ["issue"]}]})")});
   EXPECT_FALSE(server.Start().ok());
   EXPECT_THAT(Log(), HasSubstr("api_key_sha256 must be 64 hex digits"));
-  ServerProcess bad_scope = MakeServer({"--config=" + WriteConfig(absl::StrCat(
-      R"({"callers": [{"name": "app", "api_key_sha256": [")", ApiKeySha256Hex(kApiKey),
-      R"("], "scopes": ["admin"]}]})"))});
+  ServerProcess bad_scope =
+      MakeServer({"--config=" + WriteConfig(absl::StrCat(
+                                    R"({"callers": [{"name": "app", "api_key_sha256": [")",
+                                    ApiKeySha256Hex(kApiKey), R"("], "scopes": ["admin"]}]})"))});
   EXPECT_FALSE(bad_scope.Start().ok());
   EXPECT_THAT(Log(), HasSubstr("unknown scope 'admin'"));
 }

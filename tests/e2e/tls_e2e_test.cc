@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "server/transport/tls_credentials.h"
 #include "server/core/crypto.h"
+#include "server/transport/tls_credentials.h"
 #include "tests/e2e/test_server.h"
 #include "tests/testing/grpc_errors.h"
 
@@ -74,7 +74,7 @@ class Pki {
 };
 
 CallerEntry TlsCaller(const std::string& name, const std::string& key, const std::string& identity,
-                   bool require_certificate = false) {
+                      bool require_certificate = false) {
   CallerEntry e;
   e.caller = Caller::Unrestricted(name);
   if (!key.empty()) e.api_key_sha256 = {Sha256(key)};
@@ -104,8 +104,8 @@ class TlsE2eTest : public ::testing::Test {
 
   // Calls GetBatch for an unknown batch: NOT_FOUND proves the call got
   // through TLS and authentication.
-  grpc::Status Call(const std::string& ca, const std::string& client_cert,
-                    const std::string& key, std::string* issued_by = nullptr) {
+  grpc::Status Call(const std::string& ca, const std::string& client_cert, const std::string& key,
+                    std::string* issued_by = nullptr) {
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = pki_.Pem(ca + ".pem");
     if (!client_cert.empty()) {
@@ -208,10 +208,9 @@ TEST(TlsCredentialsTest, RejectsIncompleteOrUnreadableConfiguration) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MakeServerCredentials({"", "", "ca.pem", false}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(MakeServerCredentials({"/nonexistent.pem", "/nonexistent.key", "", false})
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      MakeServerCredentials({"/nonexistent.pem", "/nonexistent.key", "", false}).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(MakeServerCredentials({}).ok());  // plaintext
 }
 

@@ -3,13 +3,13 @@
 // DecodeIssueBatch -> the core's PlanIssue, with small limits so the fuzzer
 // reaches them. Never crashes; an accepted plan respects every limit, and a
 // refusal is INVALID_ARGUMENT with at least one field violation.
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <string>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include "magiclink/v1/magic_link_service.pb.h"
 #include "server/core/errors.h"

@@ -13,7 +13,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   const size_t split = input.find('\n');
-  const std::string prefix = split == std::string::npos ? "http://localhost" : input.substr(0, split);
+  const std::string prefix =
+      split == std::string::npos ? "http://localhost" : input.substr(0, split);
   const std::string url = split == std::string::npos ? input : input.substr(split + 1);
   absl::StatusOr<magiclink::RedirectPolicy> policy = magiclink::RedirectPolicy::Create({prefix});
   if (!policy.ok()) return 0;
