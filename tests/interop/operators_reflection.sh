@@ -51,6 +51,17 @@ grpcurl -plaintext "$address" describe magiclink.v1.VerifyRequest |
 ok "describe message: VerifyRequest.mode"
 
 # 2. Calls with JSON bodies.
+if [[ -n "${MAGICLINK_API_KEY:-}" ]]; then
+  set +e
+  node "$here/node/grpcurl.js" -plaintext -d '{"batch_id": "b_x"}' "$address" \
+    magiclink.v1.MagicLinkService/GetBatch >/dev/null 2>"$scratch/noauth.err"
+  code=$?
+  set -e
+  [[ $code -eq 80 ]] && grep -qF '"reason": "UNAUTHENTICATED"' "$scratch/noauth.err" ||
+    fail "call without the API key: exit $code, want 80 (64 + UNAUTHENTICATED)"
+  ok "without -H authorization: exit 80, ErrorInfo UNAUTHENTICATED"
+fi
+
 health="$(grpcurl -plaintext "$address" grpc.health.v1.Health/Check)"
 [[ "$(jq -r .status <<<"$health")" == SERVING ]] || fail "health: $health"
 ok "health: SERVING"

@@ -10,10 +10,13 @@
 # checks that the server exited cleanly and that neither the server log nor
 # the client output contains any token the client was issued.
 #
+# The server has one caller with a fresh random API key (all scopes); the
+# clients read it from MAGICLINK_API_KEY and send "authorization: Bearer
+# <key>". The key is checked against the logs like the tokens.
+#
 # Caches (npm packages, compiled Java classes) live in $MAGICLINK_INTEROP_WORK
 # (default: out/interop in the source tree; CTest points it into the build
-# folder). MAGICLINK_API_KEY, when set, is passed to the clients, which send it
-# as "authorization: Bearer <key>".
+# folder).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -47,9 +50,17 @@ fail() {
 redact() { sed -E 's/[A-Za-z0-9_-]{43}/<redacted>/g' "$@"; }
 
 start_server() {
-  # Issue 4 (API keys): configure a caller here and export MAGICLINK_API_KEY.
-  "$magiclinkd" --data_dir="$scratch/data" --listen=127.0.0.1:0 --port_file="$scratch/port" \
-    >"$scratch/server.log" 2>&1 &
+  MAGICLINK_API_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')"
+  export MAGICLINK_API_KEY
+  local key_sha256
+  key_sha256="$(printf '%s' "$MAGICLINK_API_KEY" | sha256sum | cut -d' ' -f1)"
+  (umask 077 && cat >"$scratch/magiclinkd.json" <<EOF
+{"callers": [{"name": "interop", "api_key_sha256": ["$key_sha256"],
+              "scopes": ["issue", "verify", "revoke", "read"]}]}
+EOF
+  )
+  "$magiclinkd" --config="$scratch/magiclinkd.json" --data_dir="$scratch/data" \
+    --listen=127.0.0.1:0 --port_file="$scratch/port" >"$scratch/server.log" 2>&1 &
   server_pid=$!
   local i
   for ((i = 0; i < 300; i++)); do
@@ -172,11 +183,14 @@ redact "$scratch/client.log"
 [[ $status -eq 0 ]] || fail "the $language client failed (exit $status)"
 stop_server
 
-# The client saw tokens; no log may contain one.
+# The client saw tokens; no log may contain one, nor the API key.
 [[ -s "$MAGICLINK_TOKENS_FILE" ]] || fail "the client reported no issued tokens"
 for log in server.log client.log; do
   if grep -qFf "$MAGICLINK_TOKENS_FILE" "$scratch/$log"; then
     fail "an issued token appears in $log"
   fi
+  if grep -qF "$MAGICLINK_API_KEY" "$scratch/$log"; then
+    fail "the API key appears in $log"
+  fi
 done
-echo "interop/$language: passed (server on $address stopped cleanly, no token in any log)"
+echo "interop/$language: passed (server on $address stopped cleanly, no token or key in any log)"
