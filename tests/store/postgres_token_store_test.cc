@@ -19,6 +19,7 @@
 #include "server/core/crypto.h"
 #include "server/store/postgres/migrations.h"
 #include "server/store/postgres/pg_values.h"
+#include "server/store/postgres/statements.h"
 #include "server/store/store_deadline.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/store/token_store_contract.h"
@@ -387,6 +388,47 @@ TEST(PostgresTokenStoreTest, ConnectionKilledMidStatementIsUnavailableAndThenRep
   ASSERT_OK(after);
   EXPECT_TRUE(after->consumed);  // the killed statement changed nothing
   EXPECT_EQ((*store)->open_connections(), 1);
+}
+
+// The generic plan PostgreSQL caches for `statement` (as the store's
+// connections do after five runs), as text.
+std::string GenericPlan(PgAdmin& admin, const char* statement, const std::string& arguments) {
+  pqxx::work tx(admin.connection());
+  tx.exec("SET LOCAL plan_cache_mode = force_generic_plan");
+  tx.exec(absl::StrCat("PREPARE plan_probe AS ", PreparedStatementSql(statement)));
+  std::string plan;
+  for (const pqxx::row& row :
+       tx.exec(absl::StrCat("EXPLAIN EXECUTE plan_probe(", arguments, ")"))) {
+    absl::StrAppend(&plan, row[0].c_str(), "\n");
+  }
+  tx.exec("DEALLOCATE plan_probe");  // PREPARE is not undone by a rollback
+  return plan;
+}
+
+TEST(PostgresTokenStoreTest, LookupsByHashOrBatchUseTheirIndexEvenWithoutStatistics) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  PgAdmin admin(url);
+  // No statistics, as right after deployment or a bulk load: autovacuum
+  // must not analyze the tables behind the test's back.
+  admin.Exec("ALTER TABLE tokens SET (autovacuum_enabled = false)");
+  admin.Exec("ALTER TABLE batches SET (autovacuum_enabled = false)");
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
+  ASSERT_EQ(admin.QueryInt("SELECT count(*) FROM pg_stats WHERE tablename = 'tokens'"), 0);
+
+  const std::string hashes = absl::StrCat("'", ByteaArrayLiteral({TokenHash("b", 7)}), "'");
+  const std::string consume =
+      GenericPlan(admin, pgsql::kConsume, absl::StrCat(hashes, ", 1, ''::bytea, ''"));
+  EXPECT_THAT(consume, HasSubstr("tokens_pkey"));
+  EXPECT_THAT(consume, Not(HasSubstr("tokens_outstanding_email")));
+  const std::string by_hash = GenericPlan(admin, pgsql::kRevokeByHash, absl::StrCat(hashes, ", 1"));
+  EXPECT_THAT(by_hash, HasSubstr("tokens_pkey"));
+  EXPECT_THAT(by_hash, Not(HasSubstr("tokens_outstanding_email")));
+  const std::string by_batch = GenericPlan(admin, pgsql::kRevokeByBatch, "'b', 1");
+  EXPECT_THAT(by_batch, HasSubstr("tokens_batch_position"));
+  EXPECT_THAT(by_batch, Not(HasSubstr("tokens_outstanding_email")));
 }
 
 TEST(PostgresTokenStoreTest, SweepSkipsRowsAnotherSessionHoldsInsteadOfWaiting) {

@@ -5,14 +5,16 @@
 // Conventions: times travel as bigint microseconds (magiclink_time() /
 // magiclink_micros() convert), token hashes as bytea[] literals so one
 // statement matches any of a token's candidate hashes (one per configured
-// key), and "outstanding at $now" is always spelled
-//   consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $now
-// so the planner can use the partial index on outstanding tokens.
+// key), and "outstanding at $now" is spelled two ways on purpose: as the
+// partial index's predicate where tokens are found by email, and so that it
+// cannot match that index where they are found by hash or batch (see
+// OutstandingByKey in statements.cc).
 #ifndef MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
 #define MAGICLINK_SERVER_STORE_POSTGRES_STATEMENTS_H_
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "pqxx/connection"
 
 namespace magiclink {
@@ -72,6 +74,10 @@ inline constexpr int kExpiredState = 4;
 
 // Registers every statement above but the sweeper's on `connection`.
 void PreparePostgresStatements(pqxx::connection& connection);
+
+// The SQL of the prepared statement `name` ("" when there is none), for
+// tests that check how PostgreSQL plans it.
+const std::string& PreparedStatementSql(absl::string_view name);
 
 // The SQL of a sweeper statement, for exec_params: planned with each call's
 // actual cutoff (see statements.cc).
