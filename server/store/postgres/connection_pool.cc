@@ -90,7 +90,7 @@ absl::StatusOr<PgConnectionPool::Lease> PgConnectionPool::Acquire(absl::Time dea
     if (!fresh.ok()) {
       --open_;
       last_connect_failure_ = absl::Now();
-      last_connect_error_ = std::string(fresh.status().message());
+      last_connect_error_ = std::string{fresh.status().message()};
       return fresh.status();
     }
     last_connect_failure_ = absl::InfinitePast();

@@ -11,11 +11,11 @@
 namespace magiclink {
 namespace {
 
-PgFailure Unavailable(std::string message, bool connection_unusable) {
+PgFailure Unavailable(absl::string_view message, bool connection_unusable) {
   return {StoreUnavailable(message), false, connection_unusable};
 }
 
-PgFailure Internal(std::string message) {
+PgFailure Internal(absl::string_view message) {
   // A connection that hit an unexpected error may be mid-protocol (e.g. in a
   // COPY): closing it is cheaper than reasoning about its state.
   return {ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message), false, true};

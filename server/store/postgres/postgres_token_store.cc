@@ -26,33 +26,31 @@ absl::Status Internal(absl::string_view message) {
 }
 
 absl::StatusOr<TokenClaims> ReadClaims(const pqxx::row& row) {
-  using namespace pgsql;  // NOLINT(build/namespaces): column names
   TokenClaims c;
-  c.batch_id = row[kClaimsBatchId].as<std::string>();
-  c.position = row[kClaimsPosition].as<int>();
-  c.email = row[kClaimsEmail].as<std::string>();
-  c.purpose = row[kClaimsPurpose].as<std::string>();
-  absl::StatusOr<Metadata> metadata = DecodeMetadataJson(row[kClaimsMetadata].c_str());
+  c.batch_id = row[pgsql::kClaimsBatchId].as<std::string>();
+  c.position = row[pgsql::kClaimsPosition].as<int>();
+  c.email = row[pgsql::kClaimsEmail].as<std::string>();
+  c.purpose = row[pgsql::kClaimsPurpose].as<std::string>();
+  absl::StatusOr<Metadata> metadata = DecodeMetadataJson(row[pgsql::kClaimsMetadata].c_str());
   if (!metadata.ok()) return Internal("a stored token has malformed metadata");
   c.metadata = *std::move(metadata);
-  c.redirect_url = row[kClaimsRedirectUrl].as<std::string>();
-  c.issued_at = FromMicros(row[kClaimsIssuedAt].as<int64_t>());
-  c.expires_at = FromMicros(row[kClaimsExpiresAt].as<int64_t>());
-  c.consumed_at = OptionalTime(row[kClaimsConsumedAt]);
-  c.revoked_at = OptionalTime(row[kClaimsRevokedAt]);
-  c.consume_key_hash = Bytes(row[kClaimsConsumeKeyHash]);
+  c.redirect_url = row[pgsql::kClaimsRedirectUrl].as<std::string>();
+  c.issued_at = FromMicros(row[pgsql::kClaimsIssuedAt].as<int64_t>());
+  c.expires_at = FromMicros(row[pgsql::kClaimsExpiresAt].as<int64_t>());
+  c.consumed_at = OptionalTime(row[pgsql::kClaimsConsumedAt]);
+  c.revoked_at = OptionalTime(row[pgsql::kClaimsRevokedAt]);
+  c.consume_key_hash = Bytes(row[pgsql::kClaimsConsumeKeyHash]);
   return c;
 }
 
 LinkRecord ReadLink(const pqxx::row& row) {
-  using namespace pgsql;  // NOLINT(build/namespaces): column names
   LinkRecord l;
-  l.position = row[kLinkPosition].as<int>();
-  l.email = row[kLinkEmail].as<std::string>();
-  l.issued_at = FromMicros(row[kLinkIssuedAt].as<int64_t>());
-  l.expires_at = FromMicros(row[kLinkExpiresAt].as<int64_t>());
-  l.consumed_at = OptionalTime(row[kLinkConsumedAt]);
-  l.revoked_at = OptionalTime(row[kLinkRevokedAt]);
+  l.position = row[pgsql::kLinkPosition].as<int>();
+  l.email = row[pgsql::kLinkEmail].as<std::string>();
+  l.issued_at = FromMicros(row[pgsql::kLinkIssuedAt].as<int64_t>());
+  l.expires_at = FromMicros(row[pgsql::kLinkExpiresAt].as<int64_t>());
+  l.consumed_at = OptionalTime(row[pgsql::kLinkConsumedAt]);
+  l.revoked_at = OptionalTime(row[pgsql::kLinkRevokedAt]);
   return l;
 }
 
@@ -204,9 +202,9 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
           return result;  // rolls back: nothing written
         }
         if (batch.revoke_previous) {
-          result.revoked_previous =
+          result.revoked_previous = static_cast<int64_t>(
               tx.exec_prepared(pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
-                  .affected_rows();
+                  .affected_rows());
         }
         tx.exec_prepared(pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at),
                          batch.purpose, arrays.hashes, arrays.positions, arrays.key_ids,
@@ -353,12 +351,12 @@ absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
     }
     const std::string emptied_ids =
         TextArrayLiteral(std::vector<std::string>(emptied.begin(), emptied.end()));
-    result.batches_deleted =
+    result.batches_deleted = static_cast<int64_t>(
         tx.exec_params(SweepSql(pgsql::Sweep::kEmptyBatches), cutoff, max_rows, emptied_ids)
-            .affected_rows();
-    result.replays_purged =
+            .affected_rows());
+    result.replays_purged = static_cast<int64_t>(
         tx.exec_params(SweepSql(pgsql::Sweep::kPurgeReplays), ToMicros(replay_cutoff), max_rows)
-            .affected_rows();
+            .affected_rows());
     return result;
   });
 }
