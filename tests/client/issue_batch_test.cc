@@ -1,0 +1,328 @@
+// Client::IssueBatch over a mock connection: chunking, order, request_id
+// derivation, index mapping of rejections and errors, progress.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "magiclink/client/client.h"
+#include "magiclink/client/mocks/mock_connection.h"
+#include "tests/client/client_matchers.h"
+
+namespace magiclink::client {
+namespace {
+
+using ::magiclink::client::testing::ClientCodeIs;
+using ::magiclink::client::testing::ClientErrorIs;
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Invoke;
+using ::testing::IsEmpty;
+using ::testing::Return;
+using ::testing::SizeIs;
+
+std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
+
+v1::IssueBatchRequest Request(size_t count, const std::string& request_id = "") {
+  v1::IssueBatchRequest request;
+  request.set_purpose("invite");
+  request.set_redirect_url("http://localhost/welcome");
+  request.set_request_id(request_id);
+  for (size_t i = 0; i < count; ++i) request.add_recipients()->set_email(Email(i));
+  return request;
+}
+
+// What a server does: one link per recipient, in order, batch named after
+// the request_id. Records every request it is sent.
+class FakeIssuer {
+ public:
+  absl::StatusOr<v1::IssueBatchResponse> operator()(const v1::IssueBatchRequest& request) {
+    requests.push_back(request);
+    v1::IssueBatchResponse response;
+    response.set_batch_id("b_" + request.request_id());
+    for (const v1::Recipient& r : request.recipients()) {
+      v1::IssuedLink* link = response.add_links();
+      link->set_email(r.email());
+      link->set_token("tok-" + r.email());
+      link->set_url("http://localhost/welcome?token=tok-" + r.email());
+    }
+    return response;
+  }
+  std::vector<v1::IssueBatchRequest> requests;
+};
+
+class ClientIssueBatchTest : public ::testing::Test {
+ protected:
+  void ServeWith(FakeIssuer& issuer) {
+    EXPECT_CALL(*mock_, IssueBatch(_)).WillRepeatedly(Invoke(std::ref(issuer)));
+  }
+  std::shared_ptr<MockConnection> mock_ = std::make_shared<MockConnection>();
+  Client client_{mock_};
+};
+
+TEST_F(ClientIssueBatchTest, SplitsIntoChunksAndReturnsLinksInInputOrder) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(2500), {1000, nullptr});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(issuer.requests, SizeIs(3));
+  EXPECT_EQ(issuer.requests[0].recipients_size(), 1000);
+  EXPECT_EQ(issuer.requests[1].recipients_size(), 1000);
+  EXPECT_EQ(issuer.requests[2].recipients_size(), 500);
+  EXPECT_EQ(issuer.requests[1].recipients(0).email(), Email(1000));
+  ASSERT_THAT(result->links, SizeIs(2500));
+  for (size_t i = 0; i < 2500; ++i) {
+    ASSERT_EQ(result->links[i].index, i);
+    ASSERT_EQ(result->links[i].email, Email(i));
+    ASSERT_EQ(result->links[i].token, "tok-" + Email(i));
+  }
+  ASSERT_THAT(result->batches, SizeIs(3));
+  EXPECT_EQ(result->batches[2].first_index, 2000u);
+  EXPECT_EQ(result->batches[2].recipient_count, 500u);
+  EXPECT_EQ(result->links[2499].batch_id, result->batches[2].batch_id);
+  EXPECT_THAT(result->rejected, IsEmpty());
+}
+
+TEST_F(ClientIssueBatchTest, DefaultChunkSizeIsOneThousand) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  ASSERT_TRUE(client_.IssueBatch(Request(1001)).ok());
+  ASSERT_THAT(issuer.requests, SizeIs(2));
+  EXPECT_EQ(issuer.requests[0].recipients_size(), 1000);
+}
+
+TEST_F(ClientIssueBatchTest, DerivesEachChunkRequestIdFromTheCallersAndCopiesTheRest) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = Request(25, "cohort-7");
+  request.mutable_ttl()->set_seconds(3600);
+  (*request.mutable_metadata())["campaign"] = "spring";
+  request.set_skip_invalid(true);
+  request.set_revoke_previous(true);
+  ASSERT_TRUE(client_.IssueBatch(request, {10, nullptr}).ok());
+  ASSERT_THAT(issuer.requests, SizeIs(3));
+  for (size_t c = 0; c < 3; ++c) {
+    const v1::IssueBatchRequest& sent = issuer.requests[c];
+    EXPECT_EQ(sent.request_id(), absl::StrCat("cohort-7/", c));
+    EXPECT_EQ(sent.purpose(), "invite");
+    EXPECT_EQ(sent.redirect_url(), "http://localhost/welcome");
+    EXPECT_EQ(sent.ttl().seconds(), 3600);
+    EXPECT_EQ(sent.metadata().at("campaign"), "spring");
+    EXPECT_TRUE(sent.skip_invalid());
+    EXPECT_TRUE(sent.revoke_previous());
+  }
+}
+
+TEST_F(ClientIssueBatchTest, SingleChunkStillGetsADerivedRequestId) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  ASSERT_TRUE(client_.IssueBatch(Request(3, "one")).ok());
+  ASSERT_THAT(issuer.requests, SizeIs(1));
+  EXPECT_EQ(issuer.requests[0].request_id(), "one/0");
+}
+
+TEST_F(ClientIssueBatchTest, WithoutRequestIdEachCallGetsItsOwnRandomBaseSharedByItsChunks) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  ASSERT_TRUE(client_.IssueBatch(Request(20), {10, nullptr}).ok());
+  ASSERT_TRUE(client_.IssueBatch(Request(20), {10, nullptr}).ok());
+  ASSERT_THAT(issuer.requests, SizeIs(4));
+  auto base = [](const v1::IssueBatchRequest& r) {
+    const std::string& id = r.request_id();
+    return id.substr(0, id.rfind('/'));
+  };
+  EXPECT_FALSE(base(issuer.requests[0]).empty());
+  EXPECT_EQ(issuer.requests[0].request_id(), base(issuer.requests[0]) + "/0");
+  EXPECT_EQ(issuer.requests[1].request_id(), base(issuer.requests[0]) + "/1");
+  EXPECT_EQ(base(issuer.requests[2]), base(issuer.requests[3]));
+  EXPECT_NE(base(issuer.requests[0]), base(issuer.requests[2]));
+}
+
+TEST_F(ClientIssueBatchTest, RequestIdWithoutRoomForTheChunkSuffixIsRefusedBeforeSending) {
+  EXPECT_CALL(*mock_, IssueBatch).Times(0);
+  const std::string id(127, 'x');  // "/2" would make 129 characters
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, id), {10, nullptr});
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_EQ(Error(result.status()).field_violations().at(0).field, "request_id");
+}
+
+TEST_F(ClientIssueBatchTest, RequestIdFillingTheLimitExactlyIsAccepted) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  ASSERT_TRUE(client_.IssueBatch(Request(5, std::string(126, 'x'))).ok());
+  EXPECT_EQ(issuer.requests.at(0).request_id().size(), 128u);
+}
+
+TEST_F(ClientIssueBatchTest, ZeroChunkSizeIsInvalid) {
+  EXPECT_CALL(*mock_, IssueBatch).Times(0);
+  EXPECT_THAT(client_.IssueBatch(Request(5), {0, nullptr}),
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+}
+
+TEST_F(ClientIssueBatchTest, ReportsProgressAfterEachChunk) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  std::vector<IssueProgress> seen;
+  IssueOptions options;
+  options.chunk_size = 1000;
+  options.on_progress = [&](const IssueProgress& p) { seen.push_back(p); };
+  ASSERT_TRUE(client_.IssueBatch(Request(2500, "p"), options).ok());
+  ASSERT_THAT(seen, SizeIs(3));
+  EXPECT_EQ(seen[0].recipients_done, 1000u);
+  EXPECT_EQ(seen[1].recipients_done, 2000u);
+  EXPECT_EQ(seen[2].recipients_done, 2500u);
+  EXPECT_EQ(seen[2].chunk_index, 2u);
+  EXPECT_EQ(seen[2].chunk_count, 3u);
+  EXPECT_EQ(seen[2].recipients_total, 2500u);
+  EXPECT_EQ(seen[1].batch_id, "b_p/1");
+}
+
+TEST_F(ClientIssueBatchTest, ServerRejectionsAreMappedToInputPositions) {
+  // The second chunk's server rejects its recipient 3 (input 13) as a
+  // duplicate of its recipient 1 (input 11).
+  EXPECT_CALL(*mock_, IssueBatch).WillRepeatedly(Invoke([](const v1::IssueBatchRequest& request) {
+    v1::IssueBatchResponse response;
+    response.set_batch_id("b_" + request.request_id());
+    for (int i = 0; i < request.recipients_size(); ++i) {
+      if (request.request_id() == "s/1" && i == 3) {
+        v1::RejectedRecipient* r = response.add_rejected();
+        r->set_index(3);
+        r->set_email(request.recipients(i).email());
+        r->set_reason("duplicate of recipients[1]");
+        continue;
+      }
+      response.add_links()->set_email(request.recipients(i).email());
+    }
+    return response;
+  }));
+  v1::IssueBatchRequest request = Request(25, "s");
+  request.set_skip_invalid(true);
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->rejected, SizeIs(1));
+  EXPECT_EQ(result->rejected[0].index, 13u);
+  EXPECT_EQ(result->rejected[0].email, Email(13));
+  EXPECT_EQ(result->rejected[0].reason, "duplicate of recipients[11]");
+  ASSERT_THAT(result->links, SizeIs(24));
+  EXPECT_EQ(result->links[12].index, 12u);
+  EXPECT_EQ(result->links[13].index, 14u);
+  EXPECT_EQ(result->links[13].email, Email(14));
+}
+
+TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
+  FakeIssuer issuer;
+  EXPECT_CALL(*mock_, IssueBatch)
+      .WillOnce(Invoke(std::ref(issuer)))
+      .WillOnce(Return(MakeError(absl::StatusCode::kInvalidArgument,
+                                 "invalid request: recipients[5].email: the address has no '@'",
+                                 kReasonInvalidRequest, {},
+                                 {{"recipients[5].email", "\"x\": the address has no '@'"},
+                                  {"recipients[7].email", "duplicate of recipients[6]"}})));
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, "e"), {10, nullptr});
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  const Error error(result.status());
+  EXPECT_THAT(error.message(), HasSubstr("chunk 2 of 3"));
+  EXPECT_THAT(error.message(), HasSubstr("recipients[15].email"));
+  EXPECT_THAT(error.field_violations(),
+              ElementsAre(FieldViolation{"recipients[15].email", "\"x\": the address has no '@'"},
+                          FieldViolation{"recipients[17].email", "duplicate of recipients[16]"}));
+  EXPECT_THAT(issuer.requests, SizeIs(1));
+}
+
+TEST_F(ClientIssueBatchTest, SingleChunkErrorIsReturnedAsTheServerSentIt) {
+  const absl::Status sent =
+      MakeError(absl::StatusCode::kAlreadyExists, "request_id reused", kReasonRequestIdConflict);
+  EXPECT_CALL(*mock_, IssueBatch).WillOnce(Return(sent));
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(3, "r"));
+  EXPECT_EQ(result.status(), sent);
+}
+
+TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRefusedBeforeSending) {
+  EXPECT_CALL(*mock_, IssueBatch).Times(0);
+  v1::IssueBatchRequest request = Request(25, "d");
+  request.mutable_recipients(15)->set_email(" user3@EXAMPLE.com ");
+  request.mutable_recipients(22)->set_email("user4@example.com");
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(Error(result.status()).field_violations(),
+              ElementsAre(FieldViolation{"recipients[15].email", "duplicate of recipients[3]"},
+                          FieldViolation{"recipients[22].email", "duplicate of recipients[4]"}));
+}
+
+TEST_F(ClientIssueBatchTest, LocalPartCaseMakesADifferentAddress) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = Request(15, "c");
+  request.mutable_recipients(12)->set_email("USER3@example.com");
+  ASSERT_TRUE(client_.IssueBatch(request, {10, nullptr}).ok());
+}
+
+TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRejectedLocallyWithSkipInvalid) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = Request(25, "k");
+  request.set_skip_invalid(true);
+  request.mutable_recipients(15)->set_email("user3@example.com");
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->rejected, SizeIs(1));
+  EXPECT_EQ(result->rejected[0].index, 15u);
+  EXPECT_EQ(result->rejected[0].reason, "duplicate of recipients[3]");
+  ASSERT_THAT(issuer.requests, SizeIs(3));
+  EXPECT_EQ(issuer.requests[1].recipients_size(), 9);
+  ASSERT_THAT(result->links, SizeIs(24));
+  EXPECT_EQ(result->links[15].index, 16u);
+}
+
+TEST_F(ClientIssueBatchTest, ChunkWithNoValidRecipientIsRejectedNotFailedWithSkipInvalid) {
+  FakeIssuer issuer;
+  EXPECT_CALL(*mock_, IssueBatch)
+      .WillOnce(Invoke(std::ref(issuer)))
+      .WillOnce(Return(MakeError(absl::StatusCode::kInvalidArgument, "invalid request",
+                                 kReasonInvalidRequest, {},
+                                 {{"recipients[0].email", "\"a\": the address has no '@'"},
+                                  {"recipients[1].email", "\"b\": the address has no '@'"},
+                                  {"recipients", "no recipient is valid"}})));
+  v1::IssueBatchRequest request = Request(4, "w");
+  request.set_skip_invalid(true);
+  request.mutable_recipients(2)->set_email("a");
+  request.mutable_recipients(3)->set_email("b");
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {2, nullptr});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(result->links, SizeIs(2));
+  ASSERT_THAT(result->rejected, SizeIs(2));
+  EXPECT_EQ(result->rejected[0].index, 2u);
+  EXPECT_EQ(result->rejected[0].email, "a");
+  EXPECT_EQ(result->rejected[1].index, 3u);
+}
+
+TEST_F(ClientIssueBatchTest, WholeChunkInvalidWithoutSkipInvalidIsAnError) {
+  EXPECT_CALL(*mock_, IssueBatch)
+      .WillOnce(Return(
+          MakeError(absl::StatusCode::kInvalidArgument, "invalid request", kReasonInvalidRequest,
+                    {}, {{"recipients[0].email", "bad"}, {"recipients[1].email", "bad"}})));
+  EXPECT_THAT(client_.IssueBatch(Request(2, "n")),
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+}
+
+TEST_F(ClientIssueBatchTest, ResponseThatDoesNotAccountForEveryRecipientIsAnError) {
+  v1::IssueBatchResponse short_response;
+  short_response.add_links()->set_email(Email(0));
+  EXPECT_CALL(*mock_, IssueBatch).WillOnce(Return(short_response));
+  EXPECT_THAT(client_.IssueBatch(Request(2, "x")), ClientCodeIs(absl::StatusCode::kInternal));
+}
+
+TEST_F(ClientIssueBatchTest, EmptyRequestIsSentOnceSoTheServerJudgesIt) {
+  EXPECT_CALL(*mock_, IssueBatch)
+      .WillOnce(Return(
+          MakeError(absl::StatusCode::kInvalidArgument, "no recipients", kReasonInvalidRequest)));
+  EXPECT_THAT(client_.IssueBatch(Request(0, "z")),
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+}
+
+}  // namespace
+}  // namespace magiclink::client
