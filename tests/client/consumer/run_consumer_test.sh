@@ -18,7 +18,7 @@ cmake --install "$build_dir" --prefix "$prefix" >"$work_dir/install.log"
 for f in include/magiclink/client/client.h include/magiclink/client/mocks/mock_connection.h \
          include/magiclink/gen/magiclink/v1/magic_link_service.grpc.pb.h \
          include/magiclink/gen/google/rpc/error_details.pb.h \
-         lib/cmake/magiclink/magiclinkConfig.cmake lib/pkgconfig/magiclink.pc; do
+         lib/cmake/magiclink/magiclinkConfig.cmake lib/pkgconfig/magiclink.pc bin/magiclinkctl; do
   [[ -e $prefix/$f ]] || { echo "missing from the install: $f"; exit 1; }
 done
 
