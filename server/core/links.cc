@@ -50,9 +50,18 @@ bool RedirectPolicy::MatchesPrefix(absl::string_view url, absl::string_view pref
   if (!absl::StartsWith(url, prefix)) return false;
   if (url.size() == prefix.size()) return true;
   const char last = prefix.back();
-  if (last == '/' || last == '?' || last == '&') return true;
+  if (last == '/' || last == '?') return true;
+  // '&' closes a query parameter only inside a query, not in a host.
+  if (last == '&' && prefix.find('?') != absl::string_view::npos) return true;
   const char next = url[prefix.size()];
-  return next == '/' || next == '?' || next == ':';
+  if (next == '/' || next == '?') return true;
+  if (next != ':') return false;
+  // Only a port may follow a host: "http://localhost:3000/x", never
+  // "http://localhost:evil" or "https://app.example.com:443.evil.example".
+  size_t end = prefix.size() + 1;
+  while (end < url.size() && url[end] >= '0' && url[end] <= '9') ++end;
+  const size_t digits = end - prefix.size() - 1;
+  return digits >= 1 && digits <= 5 && (end == url.size() || url[end] == '/' || url[end] == '?');
 }
 
 absl::Status RedirectPolicy::Check(absl::string_view url, size_t max_length) const {

@@ -26,7 +26,8 @@ absl::Status CheckUrlShape(absl::string_view url);
 
 // Allowed redirect-URL prefixes. A URL matches a prefix only on a boundary:
 // "http://localhost" allows "http://localhost:3000/x" and "http://localhost/x"
-// but not "http://localhost.evil.example".
+// but not "http://localhost.evil.example" nor "http://localhost:evil.example"
+// (after a host, ':' must start a numeric port).
 class RedirectPolicy {
  public:
   // INVALID_ARGUMENT when a prefix is itself not a well-formed URL.

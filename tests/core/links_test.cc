@@ -21,6 +21,18 @@ TEST(LinksTest, PrefixesMatchOnlyOnABoundary) {
   EXPECT_FALSE(dev.Check("http://localhost.evil.example/", 2048).ok());
   EXPECT_FALSE(dev.Check("http://127.0.0.10/", 2048).ok());
   EXPECT_FALSE(dev.Check("https://localhost/", 2048).ok());
+  // After a host prefix only a port may follow.
+  EXPECT_OK(dev.Check("http://localhost:3000", 2048));
+  EXPECT_OK(dev.Check("http://localhost:3000?x=1", 2048));
+  for (const char* bad : {"http://localhost:evil.example/", "http://localhost:80.evil.example/",
+                          "http://localhost:/x", "http://localhost:123456/",
+                          "http://127.0.0.1:8080evil/"}) {
+    EXPECT_FALSE(dev.Check(bad, 2048).ok()) << bad;
+  }
+
+  // A trailing '&' is a boundary in a query, not in a host.
+  EXPECT_OK(Policy({"https://a.example/x?s=1&"}).Check("https://a.example/x?s=1&t=2", 2048));
+  EXPECT_FALSE(Policy({"https://a.example&"}).Check("https://a.example&.evil.example/", 2048).ok());
 
   RedirectPolicy app = Policy({"https://app.example.com/invite"});
   EXPECT_OK(app.Check("https://app.example.com/invite/accept", 2048));
