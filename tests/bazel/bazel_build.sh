@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every Bazel target in bazel-compat/ offline with Debian's Bazel 4.2
-# against the system libraries, runs the Bazel cc_tests, and runs the
-# Python interop client against the Bazel-built magiclinkd, so the binary is
-# proven to serve, not only to link.
+# against the system libraries, runs the Bazel cc_tests, then runs the Python
+# interop client and the Bazel-built magiclinkctl against the Bazel-built
+# magiclinkd, so the binaries are proven to work, not only to link.
 #
 #   tests/bazel/bazel_build.sh
 #
@@ -40,7 +40,10 @@ for generated in magiclink/v1/magic_link_service.grpc.pb.h grpc/health/v1/health
   [[ -f "$bin/external/magiclink/$generated" ]] || { echo "not generated: $generated" >&2; exit 1; }
 done
 
-step "interop client against the Bazel-built magiclinkd"
+step "Python interop client against the Bazel-built magiclinkd"
 "$root/tests/interop/run.sh" python "$magiclinkd"
+
+step "Bazel-built magiclinkctl against the Bazel-built magiclinkd"
+MAGICLINKCTL="$bin/external/magiclink/magiclinkctl" "$root/tests/interop/run.sh" cli "$magiclinkd"
 
 echo "bazel_build: passed in $((SECONDS - started)) s"

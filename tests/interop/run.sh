@@ -2,7 +2,8 @@
 # Runs one interop client against a live magiclinkd and fails on any mismatch.
 #
 #   tests/interop/run.sh LANGUAGE PATH/TO/magiclinkd
-#     LANGUAGE: python | go | node | java | operators
+#     LANGUAGE: python | go | node | java | operators | cli
+#     (cli runs the same scenario through $MAGICLINKCTL, a magiclinkctl binary)
 #
 # Starts magiclinkd in a temporary folder on a free loopback port, generates
 # the stubs for LANGUAGE (scripts/generate-stubs.sh), builds and runs the
@@ -168,10 +169,48 @@ run_client() {
       mkdir -p "$scratch/operators"
       "$here/operators_reflection.sh" "$address" "$scratch/operators"
       ;;
+    cli)
+      [[ -x "${MAGICLINKCTL:-}" ]] || fail "set MAGICLINKCTL to a magiclinkctl binary"
+      run_cli_scenario
+      ;;
     *)
-      fail "unknown language (python, go, node, java, operators)"
+      fail "unknown language (python, go, node, java, operators, cli)"
       ;;
   esac
+}
+
+# The client scenario through magiclinkctl; tokens go through stdin only.
+run_cli_scenario() {
+  local ctl=("$MAGICLINKCTL" --server="$address") links="$scratch/links.jsonl" out code
+  token_of() { jq -r --arg e "$1" 'select(.email == $e).token' "$links"; }
+  printf 'email,name\nada@example.com,Ada\nbob@example.com,Bob\n' |
+    "${ctl[@]}" issue --purpose=invite --redirect_url=http://localhost:3000/welcome --ttl=1h \
+      --format=jsonl >"$links"
+  jq -r .token "$links" >>"$MAGICLINK_TOKENS_FILE"
+  [[ "$(jq -sc '[.[].email]' "$links")" == '["ada@example.com","bob@example.com"]' ]] ||
+    fail "cli issue: unexpected emails"
+  echo "ok   issue: two links from CSV on stdin"
+  out="$(token_of ada@example.com | "${ctl[@]}" peek --token=-)"
+  [[ "$(jq -c '[.email, .metadata.name, has("consumed_at")]' <<<"$out")" == '["ada@example.com","Ada",false]' ]] ||
+    fail "cli peek: $out"
+  echo "ok   peek: claims with CSV metadata, not consumed"
+  out="$(token_of ada@example.com | "${ctl[@]}" verify --token=- --purpose=invite)"
+  jq -e 'has("consumed_at")' <<<"$out" >/dev/null || fail "cli verify: $out"
+  echo "ok   verify: consumed"
+  code=0
+  out="$(token_of ada@example.com | "${ctl[@]}" verify --token=- 2>&1)" || code=$?
+  [[ $code -eq 3 && "$out" == *TOKEN_ALREADY_USED* ]] || fail "cli verify again: exit $code, $out"
+  echo "ok   verify again: exit 3, TOKEN_ALREADY_USED"
+  out="$(token_of bob@example.com | "${ctl[@]}" revoke --token=-)"
+  [[ "$(jq -r .revoked_count <<<"$out")" == 1 ]] || fail "cli revoke: $out"
+  code=0
+  out="$(token_of bob@example.com | "${ctl[@]}" verify --token=- 2>&1)" || code=$?
+  [[ $code -eq 3 && "$out" == *TOKEN_REVOKED* ]] || fail "cli verify revoked: exit $code, $out"
+  echo "ok   revoke, then verify: exit 3, TOKEN_REVOKED"
+  out="$("${ctl[@]}" batch --batch="$(jq -r .batch_id "$links" | head -1)")"
+  [[ "$(jq -c '[.total, .consumed, .revoked] | map(tonumber)' <<<"$out")" == '[2,1,1]' ]] ||
+    fail "cli batch: $out"
+  echo "ok   batch: total 2, consumed 1, revoked 1"
 }
 
 start_server
