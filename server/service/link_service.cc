@@ -312,18 +312,18 @@ absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input,
     if (!position.ok()) return position.status();
     after = *position;
   }
-  if (caller.RestrictsPurposes()) {
-    // A batch of another purpose looks to this caller like no batch at all.
-    absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
-    if (!batch.ok()) return batch.status();
-    if (!*batch) return BatchNotFound();
-  }
+  // The batch first: who issued it, and whether this caller may see it (a
+  // batch of another purpose looks to a purpose-limited caller like none).
+  absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
+  if (!batch.ok()) return batch.status();
+  if (!*batch) return BatchNotFound();
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::optional<LinkPage>> page =
       store_.ListLinks(input.batch_id, input.state, after, page_size, now);
   if (!page.ok()) return page.status();
   if (!*page) return BatchNotFound();
   LinksPage out;
+  out.issued_by = (*batch)->issued_by;
   out.links.reserve((*page)->links.size());
   for (LinkRecord& link : (*page)->links) {
     const TokenState state = StateAt(link.expires_at, link.consumed_at, link.revoked_at, now);

@@ -92,6 +92,7 @@ struct LinkView {
 struct LinksPage {
   std::vector<LinkView> links;
   std::string next_page_token;
+  std::string issued_by;  // the caller that issued the batch
 };
 
 class LinkService {

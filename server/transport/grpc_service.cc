@@ -161,6 +161,7 @@ grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
     if (link.revoked_at) SetTime(*link.revoked_at, out->mutable_revoked_at());
   }
   response->set_next_page_token(page->next_page_token);
+  response->set_issued_by(page->issued_by);
   return grpc::Status::OK;
 }
 

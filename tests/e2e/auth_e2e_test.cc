@@ -129,13 +129,14 @@ class AuthE2eTest : public ::testing::Test {
     return server_.stub().GetBatch(&ctx, req, out ? out : &resp);
   }
 
-  grpc::Status ListLinks(const std::string& key, const std::string& batch_id) {
+  grpc::Status ListLinks(const std::string& key, const std::string& batch_id,
+                         v1::ListLinksResponse* out = nullptr) {
     v1::ListLinksRequest req;
     req.set_batch_id(batch_id);
     v1::ListLinksResponse resp;
     grpc::ClientContext ctx;
     Authorize(ctx, key);
-    return server_.stub().ListLinks(&ctx, req, &resp);
+    return server_.stub().ListLinks(&ctx, req, out ? out : &resp);
   }
 
   StoreSnapshot Snapshot() {
@@ -375,11 +376,15 @@ TEST_F(AuthE2eTest, PurposeLimitedRevokerRevokesOnlyItsPurposes) {
   EXPECT_EQ(Reason(revoked), "TOKEN_REVOKED");
 }
 
-TEST_F(AuthE2eTest, BatchesRecordTheCallerThatIssuedThem) {
+TEST_F(AuthE2eTest, GetBatchAndListLinksShowTheCallerThatIssuedTheBatch) {
   v1::IssueBatchResponse issued = MustIssue(kIssuerKey, "invite", {"cat@example.com"});
   v1::GetBatchResponse batch;
   ASSERT_TRUE(GetBatch(kReaderKey, issued.batch_id(), &batch).ok());
   EXPECT_EQ(batch.issued_by(), "issuer");
+  v1::ListLinksResponse links;
+  ASSERT_TRUE(ListLinks(kReaderKey, issued.batch_id(), &links).ok());
+  EXPECT_EQ(links.issued_by(), "issuer");
+  ASSERT_EQ(links.links_size(), 1);
   ASSERT_TRUE(GetBatch(kAdminKey, invite_.batch_id(), &batch).ok());
   EXPECT_EQ(batch.issued_by(), "admin");
 }
