@@ -24,6 +24,7 @@ constexpr char kIssuerKey[] = "mlk_issuer_0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 constexpr char kVerifierKey[] = "mlk_verifier_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 constexpr char kRevokerKey[] = "mlk_revoker_1122334455667788990011223344556";
 constexpr char kReaderKey[] = "mlk_reader_a1a2a3a4a5a6a7a8a9b0b1b2b3b4b5b6";
+constexpr char kWebKey[] = "mlk_web_3c5e7a9b1d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c";
 constexpr char kWrongKey[] = "mlk_nobody_ffffffffffffffffffffffffffffffff";
 
 CallerEntry Entry(const std::string& name, const std::string& key, std::vector<Scope> scopes,
@@ -45,6 +46,7 @@ TestServerSecurity Callers() {
       Entry("verifier", kVerifierKey, {Scope::kVerify}, {"invite"}),
       Entry("revoker", kRevokerKey, {Scope::kRevoke}, {"invite"}),
       Entry("reader", kReaderKey, {Scope::kRead}, {"invite"}),
+      Entry("web", kWebKey, {Scope::kVerify, Scope::kRevoke}, {"invite", "reset"}),
   });
   return security;
 }
@@ -172,7 +174,7 @@ class AuthE2eTest : public ::testing::Test {
     EXPECT_EQ(details.info.reason(), reason);
     EXPECT_EQ(details.info.domain(), "magiclink.v1");
     for (const char* key :
-         {kAdminKey, kIssuerKey, kVerifierKey, kRevokerKey, kReaderKey, kWrongKey}) {
+         {kAdminKey, kIssuerKey, kVerifierKey, kRevokerKey, kReaderKey, kWebKey, kWrongKey}) {
       EXPECT_THAT(s.error_message(), Not(HasSubstr(key)));
     }
     EXPECT_TRUE(Snapshot() == before) << "the refused call changed the store";
@@ -353,6 +355,26 @@ TEST_F(AuthE2eTest, PurposeLimitedVerifierCannotConsumeOrSeeOtherPurposes) {
       grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
   ExpectAllOutstanding();
   EXPECT_TRUE(Verify(kVerifierKey, invite_.links(0).token()).ok());
+}
+
+TEST_F(AuthE2eTest, CallerWithSeveralPurposesVerifiesAndRevokesOnlyThose) {
+  ExpectRefused(
+      "CONSUME login", [&] { return Verify(kWebKey, login_.links(0).token()); },
+      grpc::StatusCode::FAILED_PRECONDITION, "PURPOSE_MISMATCH");
+  v1::RevokeRequest by_token;
+  by_token.set_token(login_.links(0).token());
+  int64_t count = -1;
+  ASSERT_TRUE(Revoke(kWebKey, by_token, &count).ok());
+  EXPECT_EQ(count, 0);
+  ExpectAllOutstanding();
+  v1::IssueBatchResponse reset = MustIssue(kAdminKey, "reset", {"ann@example.com"});
+  EXPECT_TRUE(Verify(kWebKey, reset.links(0).token()).ok());
+  EXPECT_TRUE(Verify(kWebKey, invite_.links(1).token(), v1::PEEK).ok());
+  v1::RevokeRequest by_email;
+  by_email.set_email("ann@example.com");
+  ASSERT_TRUE(Revoke(kWebKey, by_email, &count).ok());
+  EXPECT_EQ(count, 1);  // ann's invite; her reset is used, her login is not its to touch
+  EXPECT_TRUE(Verify(kAdminKey, login_.links(0).token(), v1::PEEK).ok());
 }
 
 TEST_F(AuthE2eTest, PurposeLimitedRevokerRevokesOnlyItsPurposes) {
