@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,9 @@ struct TokenStoreFactory {
   std::string name;
   std::function<std::unique_ptr<TokenStore>()> make;
 };
+
+// Lets GoogleTest print the parameter by name instead of as raw bytes.
+inline void PrintTo(const TokenStoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 inline std::string TokenStoreFactoryName(
     const ::testing::TestParamInfo<TokenStoreFactory>& info) {

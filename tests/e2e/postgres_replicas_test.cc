@@ -1,0 +1,176 @@
+// Several real magiclinkd processes on one PostgreSQL database: exactly-once
+// consumption and request_id de-duplication are decided by the database, and
+// a replica killed in the middle of a large IssueBatch leaves the batch whole
+// or absent.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "tests/store/postgres_test_support.h"
+#include "tests/testing/grpc_errors.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace magiclink::testing {
+namespace {
+
+using Stub = v1::MagicLinkService::Stub;
+
+std::unique_ptr<Stub> Connect(const ServerProcess& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return v1::MagicLinkService::NewStub(
+      grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+}
+
+v1::IssueBatchRequest Request(int count, const std::string& request_id = "") {
+  v1::IssueBatchRequest req;
+  for (int i = 0; i < count; ++i) req.add_recipients()->set_email(absl::StrCat("r", i, "@x.io"));
+  req.set_purpose("invite");
+  req.set_redirect_url("http://localhost/accept");
+  req.set_request_id(request_id);
+  return req;
+}
+
+grpc::Status Issue(Stub& stub, const v1::IssueBatchRequest& req, v1::IssueBatchResponse* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return stub.IssueBatch(&ctx, req, resp);
+}
+
+class PostgresReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = ScratchDatabaseUrl();
+    ASSERT_FALSE(url_.empty());
+    for (int i = 0; i < 3; ++i) {
+      // One data folder for all: the replicas must share the token key.
+      replicas_.push_back(std::make_unique<ServerProcess>(
+          MagiclinkdPath(),
+          std::vector<std::string>{"--database=" + url_, "--data_dir=" + dir_.File("data")},
+          dir_.File("server.log")));
+    }
+    for (auto& r : replicas_) ASSERT_OK(r->Start());
+    for (auto& r : replicas_) stubs_.push_back(Connect(*r));
+  }
+
+  TempDir dir_;
+  std::string url_;
+  std::vector<std::unique_ptr<ServerProcess>> replicas_;
+  std::vector<std::unique_ptr<Stub>> stubs_;
+};
+
+TEST_F(PostgresReplicasTest, EachOfAThousandTokensIsConsumedOnceBy32CallersOverThreeReplicas) {
+  constexpr int kTokens = 1000;
+  constexpr int kCallers = 32;
+  v1::IssueBatchResponse issued;
+  ASSERT_TRUE(Issue(*stubs_[0], Request(kTokens), &issued).ok());
+  ASSERT_EQ(issued.links_size(), kTokens);
+
+  std::vector<std::atomic<int>> successes(kTokens);
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&, c] {
+      // Every caller walks all tokens in its own order, through one replica.
+      std::vector<int> order(kTokens);
+      for (int i = 0; i < kTokens; ++i) order[i] = i;
+      std::shuffle(order.begin(), order.end(), std::mt19937(c));
+      Stub& stub = *stubs_[c % 3];
+      for (int i : order) {
+        v1::VerifyRequest req;
+        req.set_token(issued.links(i).token());
+        v1::VerifyResponse resp;
+        grpc::ClientContext ctx;
+        grpc::Status s = stub.Verify(&ctx, req, &resp);
+        if (s.ok()) {
+          ++successes[i];
+        } else if (Reason(s) != "TOKEN_ALREADY_USED") {
+          ++unexpected;
+        }
+      }
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  int total = 0;
+  for (int i = 0; i < kTokens; ++i) {
+    EXPECT_EQ(successes[i].load(), 1) << "token " << i;
+    total += successes[i].load();
+  }
+  EXPECT_EQ(total, kTokens);
+  EXPECT_EQ(unexpected.load(), 0);
+}
+
+TEST_F(PostgresReplicasTest, TenRacingRetriesOverReplicasMakeOneBatchWithIdenticalLinks) {
+  const v1::IssueBatchRequest req = Request(50, "welcome-wave-1");
+  constexpr int kRetries = 10;
+  std::vector<v1::IssueBatchResponse> responses(kRetries);
+  std::vector<grpc::Status> statuses(kRetries);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRetries; ++i) {
+    threads.emplace_back([&, i] { statuses[i] = Issue(*stubs_[i % 3], req, &responses[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  int fresh = 0;
+  for (int i = 0; i < kRetries; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    fresh += !responses[i].replayed();
+    ASSERT_EQ(responses[i].links_size(), 50);
+    EXPECT_EQ(responses[i].batch_id(), responses[0].batch_id());
+    for (int j = 0; j < 50; ++j) {
+      EXPECT_EQ(responses[i].links(j).url(), responses[0].links(j).url());
+    }
+  }
+  EXPECT_EQ(fresh, 1);
+  PgAdmin admin(url_);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), 1);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens"), 50);
+}
+
+TEST_F(PostgresReplicasTest, ReplicaKilledMidIssueLeavesTheBatchWholeOrAbsentAndARetryCompletesIt) {
+  constexpr int kRecipients = 10000;
+  const v1::IssueBatchRequest req = Request(kRecipients, "big-import");
+  PgAdmin admin(url_);
+  // Kill the replica while the call is in flight: as soon as the server has
+  // the request (its batch row or its transaction may or may not exist yet).
+  std::thread call([&] {
+    v1::IssueBatchResponse ignored;
+    Issue(*stubs_[0], req, &ignored);
+  });
+  for (int i = 0; i < 2000 && admin.QueryInt(
+                                  "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                  "AND application_name = 'magiclinkd'") == 0;
+       ++i) {
+    std::this_thread::yield();
+  }
+  replicas_[0]->Stop(SIGKILL);
+  call.join();
+
+  const int64_t tokens = admin.QueryInt("SELECT count(*) FROM tokens");
+  EXPECT_TRUE(tokens == 0 || tokens == kRecipients) << tokens;
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), tokens == 0 ? 0 : 1);
+
+  v1::IssueBatchResponse retried;
+  grpc::Status s = Issue(*stubs_[1], req, &retried);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(retried.links_size(), kRecipients);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens"), kRecipients);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), 1);
+  v1::VerifyRequest verify;
+  verify.set_token(retried.links(kRecipients - 1).token());
+  v1::VerifyResponse claims;
+  grpc::ClientContext ctx;
+  EXPECT_TRUE(stubs_[2]->Verify(&ctx, verify, &claims).ok());
+}
+
+}  // namespace
+}  // namespace magiclink::testing
