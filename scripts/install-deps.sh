@@ -17,10 +17,11 @@ test_packages=(
   clang libclang-rt-14-dev            # libFuzzer and sanitizers
   python3-grpcio python3-protobuf     # Python interop client
   golang-go golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go-grpc
+  golang-github-golang-protobuf-1-5-dev  # Go stubs need golang/protobuf >= 1.4 at run time
   protobuf-compiler-grpc-java-plugin libgrpc-java libprotobuf-java libnetty-java
   libperfmark-java libgeronimo-annotation-1.3-spec-java libguava-java
   bazel-bootstrap bazel-rules-java
-  nodejs openssl procps               # nodejs brings npm on this image
+  nodejs openssl procps jq               # nodejs brings npm on this image
 )
 
 packages=("${build_packages[@]}")

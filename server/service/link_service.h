@@ -26,6 +26,7 @@
 #include "server/core/links.h"
 #include "server/core/token_source.h"
 #include "server/core/token_state.h"
+#include "server/store/store_deadline.h"
 #include "server/store/token_store.h"
 
 namespace magiclink {
@@ -97,6 +98,10 @@ struct LinksPage {
 
 class LinkService {
  public:
+  // Bounds how long the store calls this thread makes may wait (for a pooled
+  // connection): the transport opens one per call with the gRPC deadline.
+  using CallDeadline = ScopedStoreDeadline;
+
   // All references must outlive the service.
   LinkService(TokenStore& store, const TokenKeyring& keyring, const RedirectPolicy& redirects,
               const Clock& clock, TokenSource& token_source, ServiceOptions options);

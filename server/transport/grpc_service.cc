@@ -44,6 +44,7 @@ absl::StatusOr<std::optional<TokenState>> FromProto(v1::LinkState state) {
 grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
                                               const v1::IssueBatchRequest* request,
                                               v1::IssueBatchResponse* response) {
+  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<IssueInput> input = DecodeIssueBatch(*request);
@@ -73,6 +74,7 @@ grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
                                           const v1::VerifyRequest* request,
                                           v1::VerifyResponse* response) {
+  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<VerifyInput> input = DecodeVerify(*request);
@@ -93,6 +95,7 @@ grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
                                           const v1::RevokeRequest* request,
                                           v1::RevokeResponse* response) {
+  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   RevokeInput input;
@@ -122,6 +125,7 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
                                             const v1::GetBatchRequest* request,
                                             v1::GetBatchResponse* response) {
+  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id(), *caller);
@@ -142,6 +146,7 @@ grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
                                              const v1::ListLinksRequest* request,
                                              v1::ListLinksResponse* response) {
+  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<std::optional<TokenState>> state = FromProto(request->state());
