@@ -21,7 +21,7 @@ test_packages=(
   protobuf-compiler-grpc-java-plugin libgrpc-java libprotobuf-java libnetty-java
   libperfmark-java libgeronimo-annotation-1.3-spec-java libguava-java
   bazel-bootstrap bazel-rules-java
-  nodejs openssl procps jq               # nodejs brings npm on this image
+  nodejs openssl procps jq bc               # nodejs brings npm on this image
 )
 
 packages=("${build_packages[@]}")

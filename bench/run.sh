@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The magiclink benchmark suite. Runs every scenario against a throwaway
+# PostgreSQL (same settings for every scenario) and against SQLite, measures
+# the baselines on the same database in the same run (raw COPY of the rows an
+# IssueBatch writes; pgbench running the consume statement at the same
+# concurrency), and prints one JSON line per scenario plus a summary table.
+#
+#   bench/run.sh                 full run (about 10 minutes on 2 cores)
+#   bench/run.sh --smoke         tiny sizes: proves every step still works
+#   BUILD=build bench/run.sh     where magiclinkd, load_generator, magiclinkctl are
+#
+# Results: bench/results/<UTC time>.jsonl (full runs) and stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+smoke=0
+[[ "${1:-}" == "--smoke" ]] && smoke=1
+if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
+  exec scripts/with-postgres.sh "$0" "$@"
+fi
+
+BUILD=${BUILD:-build}
+[[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
+MAGICLINKD="$BUILD/server/magiclinkd"
+LOADGEN="$BUILD/bench/load_generator"
+CTL="$BUILD/client/ctl/magiclinkctl"
+PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
+for b in "$MAGICLINKD" "$LOADGEN" "$CTL"; do
+  [[ -x "$b" ]] || { echo "bench: $b is missing; build first (cmake --build $BUILD)" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/magiclink-bench.XXXXXX)
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ((smoke)); then
+  ISSUE_SIZES=(100 1000); ISSUE_CALLS=2; VERIFY_CALLS=200; CONCURRENCY=(1 16)
+  PGBENCH_SECONDS=2; PGBENCH_ROWS=10000; COPY_REPS=2; MIXED_SECONDS=2; BIG=2500
+else
+  ISSUE_SIZES=(100 1000 10000); ISSUE_CALLS=7; VERIFY_CALLS=0; CONCURRENCY=(1 16 64)
+  PGBENCH_SECONDS=15; PGBENCH_ROWS=1000000; COPY_REPS=7; MIXED_SECONDS=30; BIG=100000
+fi
+COPY_ROWS=10000
+
+results="$work/results.jsonl"
+: >"$results"
+emit() { echo "$1" | tee -a "$results"; }
+
+base_url=${MAGICLINK_TEST_POSTGRES_URL%/*}
+new_db() {  # creates database $1 and prints its URL
+  psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+  echo "$base_url/$1"
+}
+
+start_server() {  # start_server DATABASE_URL
+  local port_file="$work/port"
+  rm -f "$port_file"
+  "$MAGICLINKD" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
+    --port_file="$port_file" 2>>"$work/server.log" &
+  server_pid=$!
+  for _ in $(seq 100); do [[ -s "$port_file" ]] && break; sleep 0.1; done
+  [[ -s "$port_file" ]] || { echo "bench: magiclinkd did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+  target="127.0.0.1:$(cat "$port_file")"
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+
+verify_calls() {  # enough calls for a few seconds at concurrency $1
+  if ((VERIFY_CALLS > 0)); then echo "$VERIFY_CALLS"; elif (($1 == 1)); then echo 3000; else echo 30000; fi
+}
+
+run_store_scenarios() {  # run_store_scenarios LABEL DATABASE_URL
+  local label=$1
+  start_server "$2"
+  for size in "${ISSUE_SIZES[@]}"; do
+    "$LOADGEN" --target="$target" --scenario=issue --batch_size="$size" --calls="$ISSUE_CALLS" \
+      --label="$label" | while read -r l; do emit "$l"; done
+  done
+  for mode in consume peek; do
+    for c in "${CONCURRENCY[@]}"; do
+      "$LOADGEN" --target="$target" --scenario=verify --mode="$mode" --concurrency="$c" \
+        --calls="$(verify_calls "$c")" --label="$label" | while read -r l; do emit "$l"; done
+    done
+  done
+  "$LOADGEN" --target="$target" --scenario=mixed --concurrency=16 --seconds="$MIXED_SECONDS" \
+    --server_pid="$server_pid" --label="$label" | while read -r l; do emit "$l"; done
+  # A large list through the client library's chunking (magiclinkctl issue).
+  /usr/bin/python3 -c "
+import sys
+print('email,name')
+for i in range($BIG): print(f'person{i}@big.example,P{i}')" >"$work/big.csv"
+  local rss_before rss_after start end
+  rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+  start=$(date +%s.%N)
+  "$CTL" --server="$target" issue --purpose=bench --redirect_url=http://localhost/accept \
+    --input="$work/big.csv" --chunk_size=10000 --output="$work/big-links.csv" 2>/dev/null
+  end=$(date +%s.%N)
+  rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+  local links
+  links=$(($(wc -l <"$work/big-links.csv") - 1))
+  emit "$(printf '{"scenario":"issue_%d_chunked","label":"%s","links":%d,"seconds":%.3f,"links_per_s":%.1f,"server_rss_kb_before":%s,"server_rss_kb_after":%s}' \
+    "$BIG" "$label" "$links" "$(echo "$end - $start" | bc)" "$(echo "$links / ($end - $start)" | bc -l)" "$rss_before" "$rss_after")"
+  stop_server
+}
+
+# --- Baseline 1: raw COPY of the rows IssueBatch writes, into the same schema.
+copy_url=$(new_db magiclink_bench_copy)
+"$MAGICLINKD" --database="$copy_url" --data_dir="$work/data" --migrate_only 2>>"$work/server.log"
+copy_once() {  # copy_once REP -> milliseconds for COPY of COPY_ROWS tokens
+  local rep=$1 csv="$work/copy-$1.csv"
+  /usr/bin/python3 - "$rep" "$COPY_ROWS" >"$csv" <<'PY'
+import os, sys
+rep, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    h = os.urandom(32).hex()
+    print(f'"\\\\x{h}",b_copy_{rep},{i},2030-01-01 00:00:00+00,k1,person{i}@copy.example,bench,{{}}')
+PY
+  psql -q -X "$copy_url" -c "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total) VALUES ('b_copy_$rep', 'bench', 'bench', 'http://localhost/accept', now(), '2030-01-01', $COPY_ROWS)"
+  psql -X "$copy_url" -c '\timing on' \
+    -c "\\copy tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata) FROM '$csv' WITH (FORMAT csv)" \
+    | awk '/^Time:/ {print $2}'
+}
+copy_series() {  # copy_series LABEL: median of COPY_REPS runs
+  local times=() t
+  for r in $(seq "$COPY_REPS"); do times+=("$(copy_once "$1-$r")"); done
+  t=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  emit "$(printf '{"scenario":"copy_%d","label":"%s","median_ms":%s,"runs_ms":[%s]}' \
+    "$COPY_ROWS" "$1" "$t" "$(IFS=,; echo "${times[*]}")")"
+}
+copy_series "postgres_all_indexes"
+# What each secondary index costs the issue path: COPY with it dropped.
+for index in tokens_batch_position tokens_outstanding_email; do
+  def=$(psql -X -At "$copy_url" -c "SELECT pg_get_indexdef('$index'::regclass)")
+  psql -q -X "$copy_url" -c "DROP INDEX $index"
+  copy_series "postgres_without_$index"
+  psql -q -X "$copy_url" -c "$def"
+done
+
+# --- Baseline 2: pgbench running the consume statement at the same concurrency.
+pgb_url=$(new_db magiclink_bench_pgbench)
+"$MAGICLINKD" --database="$pgb_url" --data_dir="$work/data" --migrate_only 2>>"$work/server.log"
+psql -q -X "$pgb_url" <<SQL
+INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total)
+  VALUES ('b_pgbench', 'bench', 'bench', 'http://localhost/accept', now(), now() + interval '1 day', $PGBENCH_ROWS);
+INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata)
+  SELECT sha256(int8send(i)), 'b_pgbench', i, now() + interval '1 day', 'k1', 'u' || i || '@x.io', 'bench', '{}'
+  FROM generate_series(1, $PGBENCH_ROWS) i;
+VACUUM ANALYZE;
+SQL
+# The consume statement of server/store/postgres/statements.cc with the
+# parameters pgbench can supply; each transaction consumes a random token.
+cat >"$work/consume.sql" <<SQL
+\set id random(1, $PGBENCH_ROWS)
+WITH t AS (UPDATE tokens SET consumed_at = now(), consume_key_hash = NULL WHERE token_hash = ANY(ARRAY[sha256(int8send(:id))]) AND num_nonnulls(consumed_at, revoked_at) = 0 AND expires_at > now() AND ('' = '' OR purpose = '') RETURNING batch_id, position, email, purpose, metadata, expires_at, consumed_at, revoked_at, consume_key_hash) SELECT t.batch_id, t.position, t.email, t.purpose, t.metadata, b.redirect_url, b.created_at, t.expires_at, t.consumed_at, t.revoked_at, t.consume_key_hash FROM t JOIN batches b ON b.batch_id = t.batch_id;
+SQL
+for c in "${CONCURRENCY[@]}"; do
+  jobs=$((c < 2 ? c : 2))
+  out=$("$PGBIN/pgbench" -n -M prepared -c "$c" -j "$jobs" -T "$PGBENCH_SECONDS" -f "$work/consume.sql" "$pgb_url" 2>&1)
+  tps=$(echo "$out" | awk '/^tps/ {print $3; exit}')
+  lat=$(echo "$out" | awk '/latency average/ {print $4; exit}')
+  emit "$(printf '{"scenario":"pgbench_consume","label":"postgres","concurrency":%d,"tps":%s,"latency_avg_ms":%s}' "$c" "$tps" "$lat")"
+done
+
+# --- magiclinkd on PostgreSQL, then on SQLite.
+run_store_scenarios postgres "$(new_db magiclink_bench_server)"
+rm -rf "$work/data"
+run_store_scenarios sqlite "sqlite:$work/bench.db"
+
+/usr/bin/python3 bench/summarize.py "$results"
+if ((!smoke)); then
+  mkdir -p bench/results
+  out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+  { echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/run.sh\"}"; cat "$results"; } >"$out"
+  echo "bench: results written to $out" >&2
+fi

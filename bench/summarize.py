@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Turns bench/run.sh's JSON lines into the table of docs/performance.md:
+each scenario with its baseline from the same run and the ratio."""
+import json
+import sys
+
+
+def main(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    copy = {r["label"]: r["median_ms"] for r in rows if r["scenario"].startswith("copy_")}
+    pgbench = {r["concurrency"]: r["tps"] for r in rows if r["scenario"] == "pgbench_consume"}
+    print("| store | scenario | result | baseline (same run) | ratio |")
+    print("|---|---|---|---|---|")
+    for label, ms in copy.items():
+        if label == "postgres_all_indexes":
+            print(f"| postgres | COPY 10,000 token rows, PK + all indexes (the issue baseline) |"
+                  f" {ms:.0f} ms | | |")
+        else:
+            base = copy.get("postgres_all_indexes")
+            print(f"| postgres | COPY 10,000 rows, {label.replace('postgres_', '')} | {ms:.0f} ms |"
+                  f" COPY with all indexes {base:.0f} ms | {ms / base:.2f}x |")
+    for r in rows:
+        s, label = r["scenario"], r.get("label", "")
+        if s.startswith("issue_") and "chunked" not in s:
+            size = int(s.split("_")[1])
+            res = f"p50 {r['p50_ms']:.0f} ms/call, {r['links_per_s']:.0f} links/s"
+            if size == 10000 and label == "postgres" and "postgres_all_indexes" in copy:
+                base = copy["postgres_all_indexes"]
+                print(f"| {label} | IssueBatch {size:,} | {res} | COPY {base:.0f} ms |"
+                      f" {r['p50_ms'] / base:.2f}x the COPY time |")
+            else:
+                print(f"| {label} | IssueBatch {size:,} | {res} | | |")
+        elif s.startswith("verify_"):
+            c = r["concurrency"]
+            res = f"{r['verifies_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+            if s == "verify_consume" and label == "postgres" and c in pgbench:
+                print(f"| {label} | Verify CONSUME x{c} | {res} | pgbench {pgbench[c]:.0f} tps |"
+                      f" {r['verifies_per_s'] / pgbench[c]:.0%} of pgbench |")
+            else:
+                print(f"| {label} | Verify {s.split('_')[1].upper()} x{c} | {res} | | |")
+        elif s == "mixed":
+            print(f"| {label} | mixed x16 ({r['seconds']:.0f} s) | {r['calls_per_s']:.0f} calls/s,"
+                  f" p99 {r['p99_ms']:.1f} ms, RSS {r['server_rss_kb_start'] // 1024}"
+                  f" -> {r['server_rss_kb_end'] // 1024} MiB | | |")
+        elif s.endswith("_chunked"):
+            print(f"| {label} | {r['links']:,} links via magiclinkctl (chunks of 10,000) |"
+                  f" {r['seconds']:.1f} s, {r['links_per_s']:.0f} links/s, RSS"
+                  f" {r['server_rss_kb_before'] // 1024} -> {r['server_rss_kb_after'] // 1024} MiB | | |")
+        bad = r.get("errors") or {}
+        if any(k != "9" or s != "mixed" for k in bad):
+            if bad:
+                print(f"|   | errors by status code in {s}: {bad} | | | |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
