@@ -1,15 +1,12 @@
 #include "server/transport/grpc_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-// Linking the generated health code registers grpc.health.v1 in the
-// descriptor pool, which reflection serves.
-#include "grpc/health/v1/health.pb.h"
+#include "server/transport/reflection_service.h"
 
 namespace magiclink {
 
@@ -32,14 +29,14 @@ void StartedServer::SetServing(bool serving) {
 
 absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
                                               grpc::Service& service) {
-  // Make sure the health descriptor is linked and registered.
-  grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   StartedServer started;
+  started.reflection = std::make_shared<ReflectionService>(std::vector<std::string>{
+      kServiceName, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"});
   builder.AddListeningPort(options.listen, options.credentials, &started.port);
   builder.RegisterService(&service);
+  builder.RegisterService(started.reflection.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {

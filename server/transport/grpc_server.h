@@ -1,6 +1,7 @@
 // Builds and starts the gRPC server: the MagicLinkService adapter, the
-// standard health service (whose descriptor is linked in, so reflection
-// clients such as grpcurl can call it) and server reflection.
+// standard health service and server reflection (ReflectionService, which
+// serves descriptors with their comments, health's included, so grpcurl can
+// list, describe and call everything).
 //
 //   absl::StatusOr<StartedServer> s = StartGrpcServer(options, adapter);
 //   s->SetServing(true);
@@ -28,8 +29,12 @@ struct GrpcServerOptions {
 // plus room for the rest of the message.
 int MaxRequestBytes(const Limits& limits);
 
+class ReflectionService;
+
 // A started server.
 struct StartedServer {
+  // Declared before `server`, so it is destroyed after the server stops.
+  std::shared_ptr<ReflectionService> reflection;
   std::unique_ptr<grpc::Server> server;
   int port = 0;  // the bound port
 
