@@ -1,6 +1,7 @@
 #include "client/ctl/cli_flags.h"
 
 #include <algorithm>
+#include <cstddef>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,7 +39,8 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
-      parsed.positional.insert(parsed.positional.end(), args.begin() + i + 1, args.end());
+      parsed.positional.insert(parsed.positional.end(),
+                               args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
       break;
     }
     if (arg == "--help" || arg == "-h") {

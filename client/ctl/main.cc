@@ -1,6 +1,7 @@
 // magiclinkctl: picks the subcommand, parses its flags plus the global ones,
 // connects and runs it. Exit codes: see exit_codes.h.
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -69,8 +70,9 @@ int Main(const std::vector<std::string>& args) {
     PrintOverview(asked ? std::cout : std::cerr);
     return asked ? kExitOk : kExitUsage;
   }
-  std::vector<std::string> rest(args.begin(), args.begin() + at);
-  rest.insert(rest.end(), args.begin() + at + 1, args.end());
+  const auto command_arg = args.begin() + static_cast<std::ptrdiff_t>(at);
+  std::vector<std::string> rest(args.begin(), command_arg);
+  rest.insert(rest.end(), command_arg + 1, args.end());
   if (args[at] == "help") {
     const size_t topic = CommandIndex(rest);
     if (topic == rest.size()) {

@@ -20,7 +20,7 @@ constexpr char kUserAgent[] = "magiclink-cpp/0.1";
 
 class GrpcConnection : public Connection {
  public:
-  GrpcConnection(std::shared_ptr<grpc::Channel> channel, std::string api_key,
+  GrpcConnection(std::shared_ptr<grpc::Channel> channel, const std::string& api_key,
                  absl::Duration timeout)
       : stub_(v1::MagicLinkService::NewStub(std::move(channel))),
         authorization_(api_key.empty() ? "" : absl::StrCat("Bearer ", api_key)),

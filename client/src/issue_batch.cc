@@ -36,7 +36,9 @@ absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan&
     result.rejected.push_back({chunk.input_indices[r.index()], r.email(),
                                MapRecipientIndices(r.reason(), chunk.input_indices)});
   }
-  if (static_cast<std::size_t>(response.links_size() + response.rejected_size()) != sent) {
+  if (static_cast<std::size_t>(response.links_size()) +
+          static_cast<std::size_t>(response.rejected_size()) !=
+      sent) {
     return absl::InternalError(absl::StrCat("IssueBatch response holds ", response.links_size(),
                                             " links and ", response.rejected_size(),
                                             " rejections for ", sent, " recipients"));
@@ -75,7 +77,7 @@ bool RejectWholeChunk(const absl::Status& status, const v1::IssueBatchRequest& r
       return false;
     }
     const std::size_t input_index = chunk.input_indices[index];
-    rejected.push_back({input_index, request.recipients(input_index).email(),
+    rejected.push_back({input_index, request.recipients(static_cast<int>(input_index)).email(),
                         MapRecipientIndices(v.description, chunk.input_indices)});
   }
   if (seen.size() != chunk.input_indices.size()) return false;
@@ -136,7 +138,9 @@ absl::StatusOr<IssueBatchResult> Client::IssueBatch(const v1::IssueBatchRequest&
     v1::IssueBatchRequest call = shared;
     call.set_request_id(chunk.request_id);
     call.mutable_recipients()->Reserve(static_cast<int>(chunk.input_indices.size()));
-    for (const std::size_t i : chunk.input_indices) *call.add_recipients() = request.recipients(i);
+    for (const std::size_t i : chunk.input_indices) {
+      *call.add_recipients() = request.recipients(static_cast<int>(i));
+    }
 
     absl::StatusOr<v1::IssueBatchResponse> response = connection_->IssueBatch(call);
     IssueProgress progress;

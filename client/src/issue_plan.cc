@@ -22,7 +22,8 @@ std::string DuplicateKey(absl::string_view raw) {
   return absl::StrCat(email.substr(0, at + 1), absl::AsciiStrToLower(email.substr(at + 1)));
 }
 
-absl::Status InvalidRequest(absl::string_view message, std::vector<FieldViolation> violations) {
+absl::Status InvalidRequest(absl::string_view message,
+                            const std::vector<FieldViolation>& violations) {
   return MakeError(absl::StatusCode::kInvalidArgument, message, kReasonInvalidRequest, {},
                    violations);
 }
@@ -67,7 +68,7 @@ absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::s
     chunk.end_index = std::min(total, chunk.first_index + chunk_size);
     chunk.request_id = ChunkRequestId(base_request_id, c);
     for (std::size_t i = chunk.first_index; i < chunk.end_index; ++i) {
-      const std::string& email = request.recipients(i).email();
+      const std::string& email = request.recipients(static_cast<int>(i)).email();
       const std::string key = DuplicateKey(email);
       if (!key.empty()) {
         const auto [it, inserted] = first_index_of.emplace(key, i);
@@ -91,7 +92,7 @@ absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::s
     std::string message = absl::StrCat("invalid request: ", duplicates.front().field, ": ",
                                        duplicates.front().description);
     if (duplicates.size() > 1) absl::StrAppend(&message, " (and ", duplicates.size() - 1, " more)");
-    return InvalidRequest(message, std::move(duplicates));
+    return InvalidRequest(message, duplicates);
   }
   return plan;
 }

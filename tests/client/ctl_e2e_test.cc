@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,9 +16,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "client/ctl/text_formats.h"
 #include "magiclink/client/client.h"
-#include "tests/client/client_matchers.h"
+#include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -26,7 +28,6 @@ extern char** environ;
 namespace magiclink::ctl {
 namespace {
 
-using ::magiclink::client::testing::ClientErrorIs;
 using ::magiclink::testing::MagiclinkdPath;
 using ::magiclink::testing::ServerProcess;
 using ::magiclink::testing::TempDir;
@@ -53,6 +54,39 @@ struct CtlRun {
   std::string err;
 };
 
+// Runs magiclinkctl with `args`, `stdin_text` on stdin and only `env` of
+// the MAGICLINK_* variables set; stderr is a file, not a terminal.
+CtlRun RunCtl(const TempDir& dir, std::vector<std::string> args, const std::string& stdin_text,
+              const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  const std::string in_path = dir.File("ctl.stdin");
+  const std::string out_path = dir.File("ctl.stdout");
+  const std::string err_path = dir.File("ctl.stderr");
+  WriteFile(in_path, stdin_text);
+  args.insert(args.begin(), MAGICLINKCTL_PATH);
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(open(in_path.c_str(), O_RDONLY), STDIN_FILENO);
+    dup2(open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
+    dup2(open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
+    unsetenv("MAGICLINK_SERVER");
+    unsetenv("MAGICLINK_API_KEY");
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CtlRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = ReadFile(out_path);
+  run.err = ReadFile(err_path);
+  return run;
+}
+
 std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
 
 // "email,name" plus `count` rows user<i>@example.com,"User <i>, Jr.".
@@ -78,35 +112,11 @@ class CtlE2eTest : public ::testing::Test {
   }
 
   // Runs magiclinkctl with --server pointing at the test server (unless
-  // `server` says otherwise), `stdin_text` on stdin; stderr is not a terminal.
+  // `server` says otherwise), `stdin_text` on stdin.
   CtlRun Ctl(std::vector<std::string> args, const std::string& stdin_text = "",
              const std::string& server = "") {
-    const std::string in_path = dir_.File("ctl.stdin");
-    const std::string out_path = dir_.File("ctl.stdout");
-    const std::string err_path = dir_.File("ctl.stderr");
-    WriteFile(in_path, stdin_text);
     args.insert(args.begin(), "--server=" + (server.empty() ? server_->address() : server));
-    args.insert(args.begin(), MAGICLINKCTL_PATH);
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      dup2(open(in_path.c_str(), O_RDONLY), STDIN_FILENO);
-      dup2(open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-      dup2(open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-      unsetenv("MAGICLINK_SERVER");
-      unsetenv("MAGICLINK_API_KEY");
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    CtlRun run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadFile(out_path);
-    run.err = ReadFile(err_path);
-    return run;
+    return RunCtl(dir_, std::move(args), stdin_text);
   }
 
   client::Client Library() {
@@ -402,6 +412,80 @@ TEST_F(CtlE2eTest, InvalidInputExitsTwoAndPointsAtTheInputLine) {
   EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
   EXPECT_THAT(skipped.err, HasSubstr("rejected line 3 (not-an-email)"));
   EXPECT_THAT(CsvRows(skipped.out), SizeIs(2));
+}
+
+// Records the authorization header of each call, to see what magiclinkctl
+// sends without a server that checks keys.
+class KeyRecordingService final : public v1::MagicLinkService::Service {
+ public:
+  grpc::Status GetBatch(grpc::ServerContext* context, const v1::GetBatchRequest* request,
+                        v1::GetBatchResponse* response) override {
+    auto it = context->client_metadata().find("authorization");
+    absl::MutexLock lock(&mu_);
+    authorization_ = it == context->client_metadata().end()
+                         ? "(none)"
+                         : std::string(it->second.data(), it->second.size());
+    response->set_batch_id(request->batch_id());
+    return grpc::Status::OK;
+  }
+  std::string authorization() {
+    absl::MutexLock lock(&mu_);
+    return authorization_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string authorization_ ABSL_GUARDED_BY(mu_);
+};
+
+class CtlCredentialsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  CtlRun Batch(std::vector<std::string> flags,
+               const std::vector<std::pair<std::string, std::string>>& env) {
+    flags.insert(flags.begin(), "--server=127.0.0.1:" + std::to_string(port_));
+    flags.insert(flags.end(), {"batch", "--batch=b_1"});
+    return RunCtl(dir_, std::move(flags), "", env);
+  }
+
+  TempDir dir_;
+  KeyRecordingService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(CtlCredentialsTest, ApiKeyComesFromTheEnvironmentAFileOrTheFlagAndIsNeverPrinted) {
+  const CtlRun from_env = Batch({}, {{"MAGICLINK_API_KEY", "env-key-1234"}});
+  ASSERT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_EQ(service_.authorization(), "Bearer env-key-1234");
+
+  WriteFile(dir_.File("key"), "file-key-5678\n");
+  const CtlRun from_file =
+      Batch({"--api_key_file=" + dir_.File("key")}, {{"MAGICLINK_API_KEY", "env-key-1234"}});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  EXPECT_EQ(service_.authorization(), "Bearer file-key-5678");
+
+  const CtlRun from_flag = Batch({"--api_key=flag-key-9012"}, {});
+  ASSERT_EQ(from_flag.exit_code, 0) << from_flag.err;
+  EXPECT_EQ(service_.authorization(), "Bearer flag-key-9012");
+
+  const CtlRun none = Batch({}, {});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(service_.authorization(), "(none)");
+
+  const CtlRun bad = Batch({"--api_key=bad key-3456"}, {});
+  EXPECT_EQ(bad.exit_code, 1);
+  for (const CtlRun* run : {&from_env, &from_file, &from_flag, &bad}) {
+    EXPECT_THAT(run->out + run->err, Not(HasSubstr("key-")));
+  }
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ TEST_F(ClientGrpcConnectionTest, ServerErrorDetailsReachTheCallerAsATypedError) 
 }
 
 TEST(ClientConnectionOptionsTest, UnusableOptionsAreRefusedWithoutEchoingTheKey) {
-  auto refused = [](ConnectionOptions options) {
+  auto refused = [](const ConnectionOptions& options) {
     absl::StatusOr<std::shared_ptr<Connection>> connection = MakeConnection(options);
     EXPECT_THAT(connection.status(),
                 ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
