@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -166,6 +167,14 @@ void ReportInputLines(const absl::Status& status, const RecipientTable& table) {
   }
 }
 
+// --output is written next to itself and renamed into place at the end, so a
+// failed run neither leaves a half-written file nor clobbers an old one.
+std::string PartialPath(const ParsedFlags& flags) { return flags.Get("output") + ".partial"; }
+
+void RemovePartialOutput(const ParsedFlags& flags) {
+  if (flags.Has("output")) std::remove(PartialPath(flags).c_str());
+}
+
 absl::Status WriteOutput(const ParsedFlags& flags, const std::string& format,
                          const client::IssueBatchResult& result, const RecipientTable& table,
                          const std::optional<ResendPayloadOptions>& resend) {
@@ -180,7 +189,7 @@ absl::Status WriteOutput(const ParsedFlags& flags, const std::string& format,
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (flags.Has("output")) {
-    file.open(flags.Get("output"), std::ios::binary | std::ios::trunc);
+    file.open(PartialPath(flags), std::ios::binary | std::ios::trunc);
     out = &file;
   }
   if (format == "jsonl") {
@@ -190,6 +199,12 @@ absl::Status WriteOutput(const ParsedFlags& flags, const std::string& format,
   }
   out->flush();
   if (!*out) return absl::InternalError("cannot write the links");
+  if (flags.Has("output")) {
+    file.close();
+    std::error_code error;
+    std::filesystem::rename(PartialPath(flags), flags.Get("output"), error);
+    if (error) return absl::InternalError(absl::StrCat("cannot write ", flags.Get("output")));
+  }
   return absl::OkStatus();
 }
 
@@ -231,7 +246,7 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
     if (!checked.ok()) return ReportError(checked);
     resend = *std::move(loaded);
   } else if (flags.Has("output")) {
-    if (absl::Status created = CreatePrivateFile(flags.Get("output")); !created.ok()) {
+    if (absl::Status created = CreatePrivateFile(PartialPath(flags)); !created.ok()) {
       return ReportError(created);
     }
   }
@@ -251,9 +266,11 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
       absl::StrCat("magiclinkctl: run the same command with --request_id=", request->request_id(),
                    " to resume: what was issued replays, nobody gets a second link\n");
   if (!result.ok()) {
+    RemovePartialOutput(flags);
     const ExitCode code = ReportError(result.status());
     ReportInputLines(result.status(), *table);
-    if (recipients_done > 0) std::cerr << resume_hint;
+    // After UNAVAILABLE a chunk may have been issued with its answer lost.
+    if (recipients_done > 0 || code == kExitUnavailable) std::cerr << resume_hint;
     return code;
   }
   for (const client::RejectedRecipient& r : result->rejected) {
@@ -261,6 +278,7 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
               << "): " << r.reason << "\n";
   }
   if (absl::Status written = WriteOutput(flags, format, *result, *table, resend); !written.ok()) {
+    RemovePartialOutput(flags);
     const ExitCode code = ReportError(written);
     std::cerr << resume_hint;
     return code;

@@ -1,18 +1,13 @@
 // magiclinkctl, the binary, against a real magiclinkd: files in, files out,
 // exit codes and what it prints.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -20,14 +15,17 @@
 #include "client/ctl/text_formats.h"
 #include "magiclink/client/client.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "tests/client/ctl_runner.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace magiclink::ctl {
 namespace {
 
+using ::magiclink::ctl::testing::CtlRun;
+using ::magiclink::ctl::testing::ReadFile;
+using ::magiclink::ctl::testing::RunCtl;
+using ::magiclink::ctl::testing::WriteFile;
 using ::magiclink::testing::MagiclinkdPath;
 using ::magiclink::testing::ServerProcess;
 using ::magiclink::testing::TempDir;
@@ -36,56 +34,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs magiclinkctl with `args`, `stdin_text` on stdin and only `env` of
-// the MAGICLINK_* variables set; stderr is a file, not a terminal.
-CtlRun RunCtl(const TempDir& dir, std::vector<std::string> args, const std::string& stdin_text,
-              const std::vector<std::pair<std::string, std::string>>& env = {}) {
-  const std::string in_path = dir.File("ctl.stdin");
-  const std::string out_path = dir.File("ctl.stdout");
-  const std::string err_path = dir.File("ctl.stderr");
-  WriteFile(in_path, stdin_text);
-  args.insert(args.begin(), MAGICLINKCTL_PATH);
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(open(in_path.c_str(), O_RDONLY), STDIN_FILENO);
-    dup2(open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDOUT_FILENO);
-    dup2(open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), STDERR_FILENO);
-    unsetenv("MAGICLINK_SERVER");
-    unsetenv("MAGICLINK_API_KEY");
-    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CtlRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
-}
 
 std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
 
@@ -175,6 +123,7 @@ TEST_F(CtlE2eTest, CsvInCsvOutInInputOrderWithMetadataAndWorkingLinks) {
   struct stat info;
   ASSERT_EQ(stat(dir_.File("links.csv").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("links.csv.partial")));
 
   absl::StatusOr<v1::VerifyResponse> claims = Library().Consume(rows[250].fields[2], "invite");
   ASSERT_TRUE(claims.ok()) << claims.status();
@@ -367,11 +316,15 @@ TEST_F(CtlE2eTest, UnreachableServerExitsFour) {
   EXPECT_EQ(batch.exit_code, 4);
   EXPECT_THAT(batch.err, HasSubstr("UNAVAILABLE"));
 
+  // A failed run leaves an earlier output file as it was.
+  WriteFile(dir_.File("links.csv"), "earlier links\n");
   std::vector<std::string> args = IssueArgs();
-  args.push_back("--output=" + dir_.File("never.csv"));
+  args.push_back("--output=" + dir_.File("links.csv"));
   const CtlRun issue = Ctl(args, RecipientsCsv(2), "127.0.0.1:1");
   EXPECT_EQ(issue.exit_code, 4);
-  EXPECT_EQ(ReadFile(dir_.File("never.csv")), "");
+  EXPECT_THAT(issue.err, HasSubstr("--request_id="));
+  EXPECT_EQ(ReadFile(dir_.File("links.csv")), "earlier links\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("links.csv.partial")));
 }
 
 TEST_F(CtlE2eTest, UsageErrorsExitOne) {
