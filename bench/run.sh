@@ -57,10 +57,14 @@ new_db() {  # creates database $1 and prints its URL
   echo "$base_url/$1"
 }
 
+# pgbench gets one connection per client; the server gets a pool as large as
+# the largest concurrency measured (PostgreSQL allows 200 in the test cluster).
+echo '{"postgres": {"pool_size": 64}}' >"$work/config.json"
+
 start_server() {  # start_server DATABASE_URL
   local port_file="$work/port"
   rm -f "$port_file"
-  "$MAGICLINKD" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
+  "$MAGICLINKD" --config="$work/config.json" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
     --port_file="$port_file" 2>>"$work/server.log" &
   server_pid=$!
   for _ in $(seq 100); do [[ -s "$port_file" ]] && break; sleep 0.1; done

@@ -1,3 +1,6 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 (not in BoringSSL) but
+// are the only incremental SHA-256 API the two share.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "server/core/crypto.h"
 
 #include <openssl/crypto.h>
@@ -6,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <cstring>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -60,6 +64,37 @@ std::string HmacSha256(absl::string_view key, absl::string_view message) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(message), message.size(),
        MutableBytes(out), &len);
   out.resize(len);
+  return out;
+}
+
+HmacSha256Key::HmacSha256Key(absl::string_view key) {
+  constexpr size_t kBlock = 64;
+  unsigned char block[kBlock] = {0};
+  if (key.size() > kBlock) {
+    SHA256(Bytes(key), key.size(), block);  // RFC 2104: long keys are hashed first
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
+  SHA256_Init(&inner_);
+  SHA256_Update(&inner_, pad, kBlock);
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
+  SHA256_Init(&outer_);
+  SHA256_Update(&outer_, pad, kBlock);
+  OPENSSL_cleanse(block, kBlock);
+  OPENSSL_cleanse(pad, kBlock);
+}
+
+std::string HmacSha256Key::Mac(absl::string_view message) const {
+  unsigned char inner_digest[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx = inner_;
+  SHA256_Update(&ctx, message.data(), message.size());
+  SHA256_Final(inner_digest, &ctx);
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  ctx = outer_;
+  SHA256_Update(&ctx, inner_digest, sizeof(inner_digest));
+  SHA256_Final(MutableBytes(out), &ctx);
   return out;
 }
 

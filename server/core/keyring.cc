@@ -38,7 +38,7 @@ absl::StatusOr<TokenKeyring> TokenKeyring::Create(std::vector<TokenKey> keys) {
     }
     // Independent sub-keys per use, derived with HMAC (HKDF is not in the API
     // OpenSSL and BoringSSL share).
-    derived.push_back({key.id, HmacSha256(key.secret, "magiclink/v1/token-hash"),
+    derived.push_back({key.id, HmacSha256Key(HmacSha256(key.secret, "magiclink/v1/token-hash")),
                        HmacSha256(key.secret, "magiclink/v1/replay-seal")});
   }
   return TokenKeyring(std::move(derived));
@@ -46,14 +46,14 @@ absl::StatusOr<TokenKeyring> TokenKeyring::Create(std::vector<TokenKey> keys) {
 
 TokenHash TokenKeyring::HashForMinting(absl::string_view token) const {
   const DerivedKey& key = keys_.back();
-  return {key.id, HmacSha256(key.hash_key, token)};
+  return {key.id, key.hash_key.Mac(token)};
 }
 
 std::vector<std::string> TokenKeyring::CandidateHashes(absl::string_view token) const {
   std::vector<std::string> out;
   out.reserve(keys_.size());
   for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
-    out.push_back(HmacSha256(it->hash_key, token));
+    out.push_back(it->hash_key.Mac(token));
   }
   return out;
 }

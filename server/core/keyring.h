@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/core/crypto.h"
 
 namespace magiclink {
 
@@ -62,7 +63,7 @@ class TokenKeyring {
  private:
   struct DerivedKey {
     std::string id;
-    std::string hash_key;  // HMAC key for token hashes.
+    HmacSha256Key hash_key;  // HMAC key for token hashes.
     std::string seal_key;  // AES-256-GCM key for replay material.
   };
   explicit TokenKeyring(std::vector<DerivedKey> keys) : keys_(std::move(keys)) {}

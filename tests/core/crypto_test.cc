@@ -14,6 +14,21 @@ TEST(CryptoTest, HmacSha256MatchesRfc4231TestCase2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(CryptoTest, PrecomputedHmacKeyMatchesRfc4231AndOneShotHmac) {
+  EXPECT_EQ(HexEncode(HmacSha256Key("Jefe").Mac("what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 4231 test case 6: a 131-byte key is hashed first.
+  EXPECT_EQ(HexEncode(HmacSha256Key(std::string(131, '\xaa'))
+                          .Mac("Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  const std::string key(64, 'k');
+  const HmacSha256Key precomputed(key);
+  for (const std::string& message : {std::string(), std::string("a"), std::string(200, 'm')}) {
+    EXPECT_EQ(precomputed.Mac(message), HmacSha256(key, message));
+    EXPECT_EQ(precomputed.Mac(message), precomputed.Mac(message));  // no state carried over
+  }
+}
+
 TEST(CryptoTest, Sha256MatchesKnownDigest) {
   EXPECT_EQ(HexEncode(Sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
