@@ -6,12 +6,15 @@
 //   load_generator --target=... --scenario=verify --mode=consume --concurrency=16 --calls=20000
 //   load_generator --target=... --scenario=mixed --concurrency=16 --seconds=20 --server_pid=PID
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -21,6 +24,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 
@@ -31,7 +36,9 @@ ABSL_FLAG(int, batch_size, 1000, "issue: recipients per IssueBatch");
 ABSL_FLAG(int, calls, 10, "calls to make (issue, verify)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight");
 ABSL_FLAG(double, seconds, 10, "mixed: how long to run");
-ABSL_FLAG(int, server_pid, 0, "mixed: report this process's resident memory at start and end");
+ABSL_FLAG(int, server_pid, 0,
+          "the server's process: report its CPU time per call (and, for mixed, its resident "
+          "memory at start and end)");
 ABSL_FLAG(std::string, label, "", "free text added to the JSON line");
 ABSL_FLAG(std::string, api_key, "", "sent as authorization: Bearer (also $MAGICLINK_API_KEY)");
 
@@ -60,6 +67,70 @@ long ResidentKb(int pid) {
   }
   return -1;
 }
+
+// CPU time (user + system) of a process, in clock ticks; -1 if it is gone.
+// With `children`, also that of its children that have exited and been
+// waited for.
+int64_t CpuTicks(const std::string& pid, bool children = false) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces: count fields after its ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  if (fields.size() < 13) return -1;
+  int64_t ticks = std::atoll(fields[11].c_str()) + std::atoll(fields[12].c_str());  // utime, stime
+  if (children) ticks += std::atoll(fields[13].c_str()) + std::atoll(fields[14].c_str());
+  return ticks;
+}
+
+// CPU ticks of every PostgreSQL server process on the machine (the benchmark
+// cluster is the only one it runs against). A backend that exits moves its
+// time into the postmaster's children's time, so the sum stays steady.
+int64_t PostgresCpuTicks() {
+  int64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+    std::string name;
+    if (!std::getline(comm, name) || name != "postgres") continue;
+    const int64_t ticks = CpuTicks(pid, /*children=*/true);
+    if (ticks > 0) total += ticks;
+  }
+  return total;
+}
+
+// Where the CPU time of a measured phase went: this process, the server
+// (--server_pid) and PostgreSQL. On a machine shared by all three, a call's
+// CPU cost decides throughput, and it is far less noisy than throughput.
+class CpuMeter {
+ public:
+  CpuMeter() : server_pid_(absl::StrCat(absl::GetFlag(FLAGS_server_pid))) { Reset(); }
+  void Reset() {
+    self_ = CpuTicks("self");
+    server_ = absl::GetFlag(FLAGS_server_pid) > 0 ? CpuTicks(server_pid_) : -1;
+    postgres_ = PostgresCpuTicks();
+  }
+  // `,"cpu_us_per_call":{...}` for the calls made since Reset().
+  std::string Json(int64_t calls) const {
+    if (calls <= 0) return "";
+    const double us_per_tick = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+    auto per_call = [&](int64_t before, int64_t after) {
+      return before < 0 || after < 0 ? -1.0 : (after - before) * us_per_tick / calls;
+    };
+    const double server = server_ < 0 ? -1 : per_call(server_, CpuTicks(server_pid_));
+    return absl::StrFormat(
+        ",\"cpu_us_per_call\":{\"server\":%.0f,\"postgres\":%.0f,\"load_generator\":%.0f}", server,
+        per_call(postgres_, PostgresCpuTicks()), per_call(self_, CpuTicks("self")));
+  }
+
+ private:
+  const std::string server_pid_;
+  int64_t self_ = 0;
+  int64_t server_ = -1;
+  int64_t postgres_ = 0;
+};
 
 // Collects latencies and status codes from many threads.
 class Recorder {
@@ -187,14 +258,15 @@ std::vector<std::string> IssueTokens(MagicLinkService::Stub& stub, int count) {
   std::vector<std::string> tokens;
   const std::string run = absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count());
   for (int offset = 0; offset < count; offset += 10000) {
-    v1::IssueBatchRequest req = IssueRequest(std::min(10000, count - offset),
-                                             absl::StrCat(run, ".", offset));
+    v1::IssueBatchRequest req =
+        IssueRequest(std::min(10000, count - offset), absl::StrCat(run, ".", offset));
     v1::IssueBatchResponse resp;
     grpc::ClientContext ctx;
     Authorize(ctx);
     grpc::Status s = stub.IssueBatch(&ctx, req, &resp);
     if (!s.ok()) {
-      std::fprintf(stderr, "load_generator: issuing tokens failed: %s\n", s.error_message().c_str());
+      std::fprintf(stderr, "load_generator: issuing tokens failed: %s\n",
+                   s.error_message().c_str());
       std::exit(1);
     }
     for (const v1::IssuedLink& l : resp.links()) tokens.push_back(l.token());
@@ -232,16 +304,20 @@ int Main() {
     const int batch_size = absl::GetFlag(FLAGS_batch_size);
     // Requests are built up front so the measurement is the RPC, not this program.
     std::vector<v1::IssueBatchRequest> requests;
-    const std::string run = absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count());
-    for (int i = 0; i < calls; ++i) requests.push_back(IssueRequest(batch_size, absl::StrCat(run, ".", i)));
+    const std::string run =
+        absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count());
+    for (int i = 0; i < calls; ++i)
+      requests.push_back(IssueRequest(batch_size, absl::StrCat(run, ".", i)));
+    CpuMeter cpu;
     const Clock::time_point begin = Clock::now();
-    InFlightRunner runner(calls, Clock::time_point::max(),
-                          [&](int64_t i, auto done) { StartIssue(*stub, std::move(requests[i]), done); },
-                          recorder);
+    InFlightRunner runner(
+        calls, Clock::time_point::max(),
+        [&](int64_t i, auto done) { StartIssue(*stub, std::move(requests[i]), done); }, recorder);
     runner.Run(concurrency);
     const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
     Report(absl::StrCat("issue_", batch_size), recorder, seconds,
-           recorder.Count(grpc::StatusCode::OK) * static_cast<int64_t>(batch_size), "links", "");
+           recorder.Count(grpc::StatusCode::OK) * static_cast<int64_t>(batch_size), "links",
+           cpu.Json(static_cast<int64_t>(recorder.total())));
     return 0;
   }
   if (scenario == "verify") {
@@ -251,14 +327,16 @@ int Main() {
     // random rows): verifying in issue order would make every concurrent call
     // update neighbouring rows and index entries and measure that contention.
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64(42));
+    CpuMeter cpu;
     const Clock::time_point begin = Clock::now();
-    InFlightRunner runner(calls, Clock::time_point::max(),
-                          [&](int64_t i, auto done) { StartVerify(*stub, tokens[i], mode, done); },
-                          recorder);
+    InFlightRunner runner(
+        calls, Clock::time_point::max(),
+        [&](int64_t i, auto done) { StartVerify(*stub, tokens[i], mode, done); }, recorder);
     runner.Run(concurrency);
     const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
     Report(absl::StrCat("verify_", absl::GetFlag(FLAGS_mode)), recorder, seconds,
-           recorder.Count(grpc::StatusCode::OK), "verifies", "");
+           recorder.Count(grpc::StatusCode::OK), "verifies",
+           cpu.Json(static_cast<int64_t>(recorder.total())));
     return 0;
   }
   if (scenario == "mixed") {
@@ -296,8 +374,9 @@ int Main() {
     const long rss_end = pid > 0 ? ResidentKb(pid) : -1;
     // Verifies of tokens already used or revoked fail with FAILED_PRECONDITION
     // by design (the mix reuses tokens); they are counted, not hidden.
-    Report("mixed", recorder, seconds, static_cast<int64_t>(recorder.total()), "ops",
-           absl::StrCat(",\"server_rss_kb_start\":", rss_start, ",\"server_rss_kb_end\":", rss_end));
+    Report(
+        "mixed", recorder, seconds, static_cast<int64_t>(recorder.total()), "ops",
+        absl::StrCat(",\"server_rss_kb_start\":", rss_start, ",\"server_rss_kb_end\":", rss_end));
     return 0;
   }
   std::fprintf(stderr, "load_generator: unknown --scenario=%s\n", scenario.c_str());

@@ -5,10 +5,19 @@ import json
 import sys
 
 
+def cpu_text(r):
+    """Where a call's CPU went, when the load generator measured it."""
+    cpu = r.get("cpu_us_per_call")
+    if not cpu:
+        return ""
+    return (f"; CPU/call: server {cpu['server']:.0f} us, PostgreSQL {cpu['postgres']:.0f} us,"
+            f" load generator {cpu['load_generator']:.0f} us")
+
+
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     copy = {r["label"]: r["median_ms"] for r in rows if r["scenario"].startswith("copy_")}
-    pgbench = {r["concurrency"]: r["tps"] for r in rows if r["scenario"] == "pgbench_consume"}
+    pgbench = {r["concurrency"]: r for r in rows if r["scenario"] == "pgbench_consume"}
     print("| store | scenario | result | baseline (same run) | ratio |")
     print("|---|---|---|---|---|")
     for label, ms in copy.items():
@@ -33,9 +42,14 @@ def main(path):
         elif s.startswith("verify_"):
             c = r["concurrency"]
             res = f"{r['verifies_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+            res += cpu_text(r)
             if s == "verify_consume" and label == "postgres" and c in pgbench:
-                print(f"| {label} | Verify CONSUME x{c} | {res} | pgbench {pgbench[c]:.0f} tps |"
-                      f" {r['verifies_per_s'] / pgbench[c]:.0%} of pgbench |")
+                base = pgbench[c]
+                base_text = f"pgbench {base['tps']:.0f} tps"
+                if "postgres_cpu_us_per_tx" in base:
+                    base_text += f"; PostgreSQL CPU {base['postgres_cpu_us_per_tx']} us/tx"
+                print(f"| {label} | Verify CONSUME x{c} | {res} | {base_text} |"
+                      f" {r['verifies_per_s'] / base['tps']:.0%} of pgbench |")
             else:
                 print(f"| {label} | Verify {s.split('_')[1].upper()} x{c} | {res} | | |")
         elif s == "mixed":

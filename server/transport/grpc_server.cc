@@ -38,6 +38,7 @@ absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
   builder.RegisterService(&service);
   builder.RegisterService(started.reflection.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options.max_polling_threads);
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));

@@ -405,7 +405,36 @@ std::string GenericPlan(PgAdmin& admin, const char* statement, const std::string
   return plan;
 }
 
-TEST(PostgresTokenStoreTest, LookupsByHashOrBatchUseTheirIndexEvenWithoutStatistics) {
+// Each prepared statement with arguments for batch "b", the index its
+// generic plan must use, and the one it must stay off.
+struct PlanExpectation {
+  const char* statement;
+  std::string arguments;
+  const char* index;
+  const char* not_index;
+};
+
+std::vector<PlanExpectation> PlanExpectations() {
+  const std::string hashes = absl::StrCat("'", ByteaArrayLiteral({TokenHash("b", 7)}), "'");
+  return {
+      {pgsql::kConsume, absl::StrCat(hashes, ", 1, ''::bytea, ''"), "tokens_pkey",
+       "tokens_outstanding_email"},
+      {pgsql::kFindToken, hashes, "tokens_pkey", "tokens_outstanding_email"},
+      {pgsql::kRevokeByHash, absl::StrCat(hashes, ", 1"), "tokens_pkey",
+       "tokens_outstanding_email"},
+      {pgsql::kRevokeByBatch, "'b', 1", "tokens_batch_position", "tokens_outstanding_email"},
+      {pgsql::kBatchLinks, "'b'", "tokens_batch_position", "tokens_outstanding_email"},
+      {pgsql::kBatchSummary, "'b', 1", "tokens_batch_position", "tokens_outstanding_email"},
+      {pgsql::kListLinks, "'b', -1, 1, 1, 100", "tokens_batch_position",
+       "tokens_outstanding_email"},
+      {pgsql::kRevokeByEmail, "'user7@example.com', 'invite', 1", "tokens_outstanding_email",
+       "tokens_batch_position"},
+      {pgsql::kRevokePrevious, "'{user7@example.com}', 'invite', 1", "tokens_outstanding_email",
+       "tokens_batch_position"},
+  };
+}
+
+TEST(PostgresTokenStoreTest, GenericPlansUseTheKeyIndexWithAndWithoutStatistics) {
   const std::string url = ScratchDatabaseUrl();
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url);
@@ -416,19 +445,75 @@ TEST(PostgresTokenStoreTest, LookupsByHashOrBatchUseTheirIndexEvenWithoutStatist
   admin.Exec("ALTER TABLE tokens SET (autovacuum_enabled = false)");
   admin.Exec("ALTER TABLE batches SET (autovacuum_enabled = false)");
   ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK((*store)->InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
+  }
   ASSERT_EQ(admin.QueryInt("SELECT count(*) FROM pg_stats WHERE tablename = 'tokens'"), 0);
 
-  const std::string hashes = absl::StrCat("'", ByteaArrayLiteral({TokenHash("b", 7)}), "'");
-  const std::string consume =
-      GenericPlan(admin, pgsql::kConsume, absl::StrCat(hashes, ", 1, ''::bytea, ''"));
-  EXPECT_THAT(consume, HasSubstr("tokens_pkey"));
-  EXPECT_THAT(consume, Not(HasSubstr("tokens_outstanding_email")));
-  const std::string by_hash = GenericPlan(admin, pgsql::kRevokeByHash, absl::StrCat(hashes, ", 1"));
-  EXPECT_THAT(by_hash, HasSubstr("tokens_pkey"));
-  EXPECT_THAT(by_hash, Not(HasSubstr("tokens_outstanding_email")));
-  const std::string by_batch = GenericPlan(admin, pgsql::kRevokeByBatch, "'b', 1");
-  EXPECT_THAT(by_batch, HasSubstr("tokens_batch_position"));
-  EXPECT_THAT(by_batch, Not(HasSubstr("tokens_outstanding_email")));
+  for (const bool analyzed : {false, true}) {
+    if (analyzed) admin.Exec("ANALYZE");
+    for (const PlanExpectation& e : PlanExpectations()) {
+      const std::string plan = GenericPlan(admin, e.statement, e.arguments);
+      EXPECT_THAT(plan, HasSubstr(e.index)) << e.statement << (analyzed ? " analyzed" : "");
+      EXPECT_THAT(plan, Not(HasSubstr(e.not_index))) << e.statement;
+    }
+  }
+}
+
+TEST(PostgresTokenStoreTest, StoreConnectionsPlanEachStatementOnce) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20), kT0, kWindow));
+  // A connection set up as the store sets up each of its own.
+  PgAdmin connection(url);
+  PreparePostgresStatements(connection.connection());
+  pqxx::nontransaction tx(connection.connection());
+  for (int i = 0; i < 10; ++i) {
+    const pqxx::result consumed =
+        tx.exec_prepared(pgsql::kConsume, ByteaArrayLiteral({TokenHash("b", i)}),
+                         ToMicros(kT0 + absl::Minutes(1)), pqxx::binarystring(""), "");
+    EXPECT_EQ(consumed.size(), 1u);
+  }
+  const pqxx::result plans = tx.exec(
+      absl::StrCat("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = '",
+                   pgsql::kConsume, "'"));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0][1].as<int64_t>(), 0) << "custom plans";
+  EXPECT_EQ(plans[0][0].as<int64_t>(), 10) << "runs of the one generic plan";
+}
+
+TEST(PostgresTokenStoreTest, SweepStatementsWalkTheirIndexesOnAStoreConnection) {
+  const std::string url = ScratchDatabaseUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK((*store)->InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
+  }
+  PgAdmin admin(url);
+  admin.Exec("ANALYZE");
+  PreparePostgresStatements(admin.connection());  // plans as on a store connection
+  auto plan_of = [&](pgsql::Sweep statement, const std::string& arguments) {
+    pqxx::work tx(admin.connection());
+    tx.exec(absl::StrCat("PREPARE sweep_probe AS ", SweepSql(statement)));
+    std::string plan;
+    for (const pqxx::row& row :
+         tx.exec(absl::StrCat("EXPLAIN EXECUTE sweep_probe(", arguments, ")"))) {
+      absl::StrAppend(&plan, row[0].c_str(), "\n");
+    }
+    tx.exec("DEALLOCATE sweep_probe");
+    return plan;
+  };
+  const std::string cutoff = absl::StrCat(ToMicros(kT0 + absl::Minutes(10)));
+  const std::string expired = plan_of(pgsql::Sweep::kExpiredTokens, cutoff + ", 100");
+  EXPECT_THAT(expired, HasSubstr("batches_expires_at"));
+  EXPECT_THAT(expired, HasSubstr("tokens_batch_position"));
+  EXPECT_THAT(expired, Not(HasSubstr("Seq Scan on tokens")));
+  const std::string replays = plan_of(pgsql::Sweep::kPurgeReplays, cutoff + ", 100");
+  EXPECT_THAT(replays, HasSubstr("batches_replay_created_at"));
 }
 
 TEST(PostgresTokenStoreTest, SweepSkipsRowsAnotherSessionHoldsInsteadOfWaiting) {

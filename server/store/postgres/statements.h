@@ -35,7 +35,7 @@ inline constexpr char kRevokeByBatch[] = "revoke_by_batch";
 inline constexpr char kBatchSummary[] = "batch_summary";
 inline constexpr char kListLinks[] = "list_links";
 
-// The sweeper's statements, planned per call (see SweepSql).
+// The sweeper's statements (see SweepSql).
 enum class Sweep { kExpiredTokens, kSpentTokens, kEmptyBatches, kPurgeReplays };
 
 // Column order of kConsume and kFindToken rows (ReadClaims reads them).
@@ -72,7 +72,8 @@ inline constexpr int kExpiredState = 4;
 
 }  // namespace pgsql
 
-// Registers every statement above but the sweeper's on `connection`.
+// Sets `connection` up for the store: registers every statement above but the
+// sweeper's, and makes it plan each of them once (generic plans).
 void PreparePostgresStatements(pqxx::connection& connection);
 
 // The SQL of the prepared statement `name` ("" when there is none), for
