@@ -11,6 +11,18 @@ absl::StatusOr<std::string> TokenSource::NewToken() {
   return Base64UrlEncode(*bytes);
 }
 
+absl::StatusOr<std::vector<std::string>> TokenSource::NewTokens(size_t count) {
+  absl::StatusOr<std::string> bytes = Bytes(count * kTokenBytes);
+  if (!bytes.ok()) return bytes.status();
+  std::vector<std::string> tokens;
+  tokens.reserve(count);
+  const absl::string_view all = *bytes;
+  for (size_t i = 0; i < count; ++i) {
+    tokens.push_back(Base64UrlEncode(all.substr(i * kTokenBytes, kTokenBytes)));
+  }
+  return tokens;
+}
+
 absl::StatusOr<std::string> TokenSource::NewBatchId() {
   absl::StatusOr<std::string> bytes = Bytes(kBatchIdBytes);
   if (!bytes.ok()) return bytes.status();

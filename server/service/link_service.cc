@@ -24,7 +24,8 @@ absl::Status CheckToken(absl::string_view token) {
 absl::Status CheckBatchId(absl::string_view batch_id) {
   if (batch_id.empty()) return InvalidRequest({{"batch_id", "is required"}});
   if (batch_id.size() > kMaxBatchIdLength) {
-    return InvalidRequest({{"batch_id", absl::StrCat("exceeds ", kMaxBatchIdLength, " characters")}});
+    return InvalidRequest(
+        {{"batch_id", absl::StrCat("exceeds ", kMaxBatchIdLength, " characters")}});
   }
   return absl::OkStatus();
 }
@@ -101,12 +102,15 @@ absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, con
   result.batch_id = batch.batch_id;
   result.rejected = plan->rejected;
   result.links.reserve(plan->recipients.size());
-  for (PlannedRecipient& recipient : plan->recipients) {
-    absl::StatusOr<std::string> token = token_source_.NewToken();
-    if (!token.ok()) return token.status();
-    TokenHash hash = keyring_.HashForMinting(*token);
-    result.links.push_back({recipient.email, BuildLink(input.redirect_url, *token), *token,
-                            batch.expires_at});
+  absl::StatusOr<std::vector<std::string>> tokens =
+      token_source_.NewTokens(plan->recipients.size());
+  if (!tokens.ok()) return tokens.status();
+  for (size_t i = 0; i < plan->recipients.size(); ++i) {
+    PlannedRecipient& recipient = plan->recipients[i];
+    std::string& token = (*tokens)[i];
+    TokenHash hash = keyring_.HashForMinting(token);
+    std::string link = BuildLink(input.redirect_url, token);
+    result.links.push_back({recipient.email, std::move(link), std::move(token), batch.expires_at});
     batch.tokens.push_back({std::move(hash.hash), std::move(hash.key_id), recipient.index,
                             recipient.email, std::move(recipient.metadata)});
   }
@@ -136,7 +140,8 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan,
     return ErrorWithReason(absl::StatusCode::kAlreadyExists, kReasonRequestIdConflict,
                            "request_id was already used for a different request");
   }
-  absl::StatusOr<std::string> tokens_text = keyring_.Open(existing.replay_sealed, existing.batch_id);
+  absl::StatusOr<std::string> tokens_text =
+      keyring_.Open(existing.replay_sealed, existing.batch_id);
   if (!tokens_text.ok()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReasonRequestIdConflict,
                            "the batch for this request_id can no longer be replayed");
@@ -172,9 +177,9 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const 
     }
   }
   if (input.consume_key.size() > options_.limits.max_consume_key_length) {
-    problems.push_back({"consume_key", absl::StrCat("exceeds ",
-                                                    options_.limits.max_consume_key_length,
-                                                    " characters")});
+    problems.push_back(
+        {"consume_key",
+         absl::StrCat("exceeds ", options_.limits.max_consume_key_length, " characters")});
   }
   if (!problems.empty()) return InvalidRequest(problems);
   std::string expected_purpose = input.expected_purpose;

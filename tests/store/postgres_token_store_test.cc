@@ -405,6 +405,19 @@ std::string GenericPlan(PgAdmin& admin, const char* statement, const std::string
   return plan;
 }
 
+TEST(PostgresTokenStoreTest, ByteaArrayLiteralsCarryEveryByteValue) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  std::string all_bytes;
+  for (int c = 0; c < 256; ++c) all_bytes.push_back(static_cast<char>(c));
+  const std::vector<std::string> values = {all_bytes, "", "\"\\{},", Sha256("x")};
+  PgAdmin admin(url);
+  pqxx::nontransaction tx(admin.connection());
+  const pqxx::result rows = tx.exec_params("SELECT unnest($1::bytea[])", ByteaArrayLiteral(values));
+  ASSERT_EQ(rows.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(Bytes(rows[i][0]), values[i]) << i;
+}
+
 // Each prepared statement with arguments for batch "b", the index its
 // generic plan must use, and the one it must stay off.
 struct PlanExpectation {

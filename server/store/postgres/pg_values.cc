@@ -18,15 +18,23 @@ std::string Bytes(const pqxx::field& field) {
   return pqxx::binarystring(field).str();
 }
 
-std::string ByteaHex(absl::string_view bytes) {
+namespace {
+
+void AppendHex(std::string& out, absl::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 + 2 * bytes.size());
-  out += "\\x";
   for (unsigned char c : bytes) {
     out.push_back(kDigits[c >> 4]);
     out.push_back(kDigits[c & 0xf]);
   }
+}
+
+}  // namespace
+
+std::string ByteaHex(absl::string_view bytes) {
+  std::string out;
+  out.reserve(2 + 2 * bytes.size());
+  out += "\\x";
+  AppendHex(out, bytes);
   return out;
 }
 
@@ -41,12 +49,19 @@ void AppendArrayElement(std::string& literal, absl::string_view value) {
   literal.push_back('"');
 }
 
+void AppendByteaArrayElement(std::string& literal, absl::string_view bytes) {
+  // The element's backslash is escaped inside the quotes: "\\x0a1b...".
+  literal += "\"\\\\x";
+  AppendHex(literal, bytes);
+  literal.push_back('"');
+}
+
 std::string ByteaArrayLiteral(const std::vector<std::string>& values) {
   std::string out = "{";
   out.reserve(2 + values.size() * (6 + 64));
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendArrayElement(out, ByteaHex(values[i]));
+    AppendByteaArrayElement(out, values[i]);
   }
   out.push_back('}');
   return out;

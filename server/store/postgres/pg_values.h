@@ -38,6 +38,10 @@ std::string ByteaHex(absl::string_view bytes);
 // Appends `value` to an array literal as a quoted element.
 void AppendArrayElement(std::string& literal, absl::string_view value);
 
+// Appends `bytes` to a bytea[] literal as a quoted element, as
+// AppendArrayElement(literal, ByteaHex(bytes)) would, without the temporary.
+void AppendByteaArrayElement(std::string& literal, absl::string_view bytes);
+
 // {"\\x..","\\x.."}: a bytea[] literal.
 std::string ByteaArrayLiteral(const std::vector<std::string>& values);
 

@@ -80,7 +80,24 @@ struct TokenArrays {
 
 TokenArrays ToArrays(const std::vector<NewToken>& tokens) {
   TokenArrays a;
-  a.hashes.reserve(2 + tokens.size() * 72);
+  // Reserved up front: growing five strings of up to a few MB by doubling
+  // made glibc consolidate its free lists again and again (about a tenth of
+  // IssueBatch's server CPU). Sizes allow for the quotes, separators and the
+  // odd escaped character.
+  size_t key_id_bytes = 0;
+  size_t email_bytes = 0;
+  size_t metadata_bytes = 0;
+  for (const NewToken& t : tokens) {
+    key_id_bytes += t.key_id.size() + 4;
+    email_bytes += t.email.size() + 4;
+    for (const auto& [key, value] : t.metadata) metadata_bytes += key.size() + value.size() + 8;
+  }
+  const size_t n = tokens.size();
+  a.hashes.reserve(2 + n * (6 + 2 * 32 + 1));
+  a.positions.reserve(2 + n * 11);
+  a.key_ids.reserve(2 + key_id_bytes);
+  a.emails.reserve(2 + email_bytes + email_bytes / 8);
+  a.metadata.reserve(2 + n * 5 + 2 * metadata_bytes);
   for (size_t i = 0; i < tokens.size(); ++i) {
     const NewToken& t = tokens[i];
     if (i > 0) {
@@ -88,7 +105,7 @@ TokenArrays ToArrays(const std::vector<NewToken>& tokens) {
         s->push_back(',');
       }
     }
-    AppendArrayElement(a.hashes, ByteaHex(t.token_hash));
+    AppendByteaArrayElement(a.hashes, t.token_hash);
     absl::StrAppend(&a.positions, t.position);
     AppendArrayElement(a.key_ids, t.key_id);
     AppendArrayElement(a.emails, t.email);
