@@ -36,6 +36,9 @@ ABSL_FLAG(int, batch_size, 1000, "issue: recipients per IssueBatch");
 ABSL_FLAG(int, calls, 10, "calls to make (issue, verify)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight");
 ABSL_FLAG(double, seconds, 10, "mixed: how long to run");
+ABSL_FLAG(int, mixed_tokens, 20000,
+          "mixed: tokens issued up front for its consumes and revokes (reused once all are "
+          "drawn, which makes later consumes fail by design)");
 ABSL_FLAG(int, server_pid, 0,
           "the server's process: report its CPU time per call (and, for mixed, its resident "
           "memory at start and end)");
@@ -342,7 +345,7 @@ int Main() {
   if (scenario == "mixed") {
     const int pid = absl::GetFlag(FLAGS_server_pid);
     const long rss_start = pid > 0 ? ResidentKb(pid) : -1;
-    std::vector<std::string> tokens = IssueTokens(*stub, 20000);
+    std::vector<std::string> tokens = IssueTokens(*stub, absl::GetFlag(FLAGS_mixed_tokens));
     const Clock::time_point begin = Clock::now();
     const auto deadline = begin + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
