@@ -418,6 +418,15 @@ TEST(PostgresTokenStoreTest, ByteaArrayLiteralsCarryEveryByteValue) {
   for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(Bytes(rows[i][0]), values[i]) << i;
 }
 
+// Batch "b" of 20,000 tokens and 200 batches of 10: tables large enough that
+// a wrong plan would show.
+void InsertOneLargeAndManySmallBatches(TokenStore& store) {
+  ASSERT_OK(store.InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(store.InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
+  }
+}
+
 // Each prepared statement with arguments for batch "b", the index its
 // generic plan must use, and the one it must stay off.
 struct PlanExpectation {
@@ -457,10 +466,7 @@ TEST(PostgresTokenStoreTest, GenericPlansUseTheKeyIndexWithAndWithoutStatistics)
   // must not analyze the tables behind the test's back.
   admin.Exec("ALTER TABLE tokens SET (autovacuum_enabled = false)");
   admin.Exec("ALTER TABLE batches SET (autovacuum_enabled = false)");
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_OK((*store)->InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
-  }
+  ASSERT_NO_FATAL_FAILURE(InsertOneLargeAndManySmallBatches(**store));
   ASSERT_EQ(admin.QueryInt("SELECT count(*) FROM pg_stats WHERE tablename = 'tokens'"), 0);
 
   for (const bool analyzed : {false, true}) {
@@ -502,10 +508,7 @@ TEST(PostgresTokenStoreTest, SweepStatementsWalkTheirIndexesOnAStoreConnection) 
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_OK((*store)->InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
-  }
+  ASSERT_NO_FATAL_FAILURE(InsertOneLargeAndManySmallBatches(**store));
   PgAdmin admin(url);
   admin.Exec("ANALYZE");
   PreparePostgresStatements(admin.connection());  // plans as on a store connection
