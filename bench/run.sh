@@ -161,10 +161,13 @@ INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, p
   FROM generate_series(1, $PGBENCH_ROWS) i;
 VACUUM ANALYZE;
 SQL
-# The consume statement of server/store/postgres/statements.cc (kConsume),
-# with the values pgbench can supply: the hash array is computed in SQL, the
-# time is the server's bigint microseconds, no consume key, no expected
-# purpose. Each transaction consumes a random token.
+# The limit for verifying: one conditional single-row UPDATE ... RETURNING
+# per consume, as the server ran each call until it coalesced concurrent
+# consumes (kConsumeBatch in server/store/postgres/statements.cc is the same
+# UPDATE over unnest() of many calls), with the values pgbench can supply:
+# the hash array is computed in SQL, the time is the server's bigint
+# microseconds, no consume key, no expected purpose. Each transaction
+# consumes a random token.
 now_us=$(($(date +%s) * 1000000))
 cat >"$work/consume.sql" <<SQL
 \set id random(1, $PGBENCH_ROWS)

@@ -165,6 +165,7 @@ TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactly
 
   std::vector<std::atomic<int>> successes(kTokens);
   std::atomic<int> errors{0};
+  std::atomic<int> unexplained{0};
   absl::Notification go;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -180,6 +181,8 @@ TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactly
           ++errors;
         } else if (r->consumed) {
           ++successes[token];
+        } else if (!r->claims || !r->claims->consumed_at) {
+          ++unexplained;  // a refusal must come with the used token's claims
         }
       }
     });
@@ -188,6 +191,7 @@ TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactly
   for (std::thread& t : threads) t.join();
 
   EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(unexplained.load(), 0);
   int total = 0;
   for (int token = 0; token < kTokens; ++token) {
     EXPECT_EQ(successes[token].load(), 1) << "token " << token;
@@ -263,6 +267,72 @@ TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
   slow.join();
 }
 
+// Calls that share one consume statement each get what ConsumeToken alone
+// would have given them, with their own time, key and purpose.
+TEST(PostgresTokenStoreTest, ABatchOfConsumesAnswersEachCallAsIfItRanAlone) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 5), kT0, kWindow));
+  struct Case {
+    std::vector<std::string> hashes;
+    ConsumeRequest request;
+    absl::Time now;
+  };
+  const std::vector<Case> cases = {
+      {{TokenHash("b", 0)}, {"", "key-a"}, kT0 + absl::Minutes(1)},   // consumes
+      {{TokenHash("b", 0)}, {"", "key-b"}, kT0 + absl::Minutes(1)},   // same token: refused
+      {{TokenHash("b", 1)}, {"login", ""}, kT0 + absl::Minutes(1)},   // wrong purpose
+      {{Sha256("no such token")}, {"", ""}, kT0 + absl::Minutes(1)},  // unknown
+      {{TokenHash("b", 2)}, {"", ""}, kT0 + kTtl},                    // at its expiry
+      {{Sha256("stale"), TokenHash("b", 3)}, {"invite", ""}, kT0 + absl::Minutes(2)},
+      {{TokenHash("b", 4)}, {"", ""}, kT0 + absl::Minutes(3)},
+  };
+  std::vector<PostgresTokenStore::ConsumeCall> calls(cases.size());
+  std::vector<PostgresTokenStore::ConsumeCall*> batch;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    calls[i].token_hashes = &cases[i].hashes;
+    calls[i].request = &cases[i].request;
+    calls[i].now = cases[i].now;
+    batch.push_back(&calls[i]);
+  }
+  (*store)->ConsumeBatch(batch);
+  for (const auto& call : calls) ASSERT_OK(call.result);
+
+  // Of the two calls naming token 0, exactly one consumed it; the other sees
+  // the winner's time and key.
+  const ConsumeResult& first = *calls[0].result;
+  const ConsumeResult& second = *calls[1].result;
+  ASSERT_NE(first.consumed, second.consumed);
+  const ConsumeResult& winner = first.consumed ? first : second;
+  const ConsumeResult& loser = first.consumed ? second : first;
+  const std::string winner_key = first.consumed ? "key-a" : "key-b";
+  ASSERT_TRUE(winner.claims && loser.claims);
+  EXPECT_EQ(winner.claims->position, 0);
+  EXPECT_EQ(winner.claims->consume_key_hash, winner_key);
+  EXPECT_EQ(loser.claims->consumed_at, kT0 + absl::Minutes(1));
+  EXPECT_EQ(loser.claims->consume_key_hash, winner_key);
+
+  EXPECT_FALSE(calls[2].result->consumed);
+  ASSERT_TRUE(calls[2].result->claims.has_value());
+  EXPECT_EQ(calls[2].result->claims->consumed_at, std::nullopt);
+  EXPECT_FALSE(calls[3].result->consumed);
+  EXPECT_FALSE(calls[3].result->claims.has_value());
+  EXPECT_FALSE(calls[4].result->consumed);
+  ASSERT_TRUE(calls[4].result->claims.has_value());
+  EXPECT_EQ(calls[4].result->claims->position, 2);
+  ASSERT_TRUE(calls[5].result->consumed);
+  EXPECT_EQ(calls[5].result->claims->position, 3);
+  EXPECT_EQ(calls[5].result->claims->consumed_at, kT0 + absl::Minutes(2));
+  ASSERT_TRUE(calls[6].result->consumed);
+  EXPECT_EQ(calls[6].result->claims->consumed_at, kT0 + absl::Minutes(3));
+
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE consumed_at IS NOT NULL"), 3);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE consume_key_hash IS NOT NULL"), 1);
+}
+
 TEST(PostgresTokenStoreTest, ConcurrentMigrationsApplyEachVersionOnce) {
   const std::string url = ScratchDatabaseUrl();
   ASSERT_FALSE(url.empty());
@@ -324,6 +394,18 @@ TEST(PostgresTokenStoreTest, MalformedUrlIsInvalidWithoutEchoingIt) {
       PostgresTokenStore::Open(TestOptions("postgresql://magiclink:s3cret-pw@[::1/db?x=%zz"));
   EXPECT_THAT(store, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cret-pw")));
+}
+
+TEST(PostgresTokenStoreTest, ConsumeCoalescingLimitsOutOfRangeAreInvalid) {
+  // Port 1: validation must refuse these before any connection is tried.
+  for (const auto& [statements, batch] :
+       std::vector<std::pair<int, int>>{{0, 100}, {2, 0}, {2, 1001}}) {
+    PostgresOptions options = TestOptions("postgresql://magiclink@127.0.0.1:1/magiclink");
+    options.consume_statements = statements;
+    options.max_consume_batch = batch;
+    EXPECT_THAT(PostgresTokenStore::Open(options), StatusIs(absl::StatusCode::kInvalidArgument))
+        << statements << " statements, batch " << batch;
+  }
 }
 
 TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalWithoutStoredValues) {
@@ -438,8 +520,13 @@ struct PlanExpectation {
 
 std::vector<PlanExpectation> PlanExpectations() {
   const std::string hashes = absl::StrCat("'", ByteaArrayLiteral({TokenHash("b", 7)}), "'");
+  const std::string two_hashes =
+      absl::StrCat("'", ByteaArrayLiteral({TokenHash("b", 7), TokenHash("b", 8)}), "'");
   return {
-      {pgsql::kConsume, absl::StrCat(hashes, ", 1, ''::bytea, ''"), "tokens_pkey",
+      {pgsql::kConsumeBatch,
+       absl::StrCat("'{0,1}', ", two_hashes, R"(, '{1,1}', '{"\\x","\\x"}', '{"",""}')"),
+       "tokens_pkey", "tokens_outstanding_email"},
+      {pgsql::kFindTokens, absl::StrCat("'{0,1}', ", two_hashes), "tokens_pkey",
        "tokens_outstanding_email"},
       {pgsql::kFindToken, hashes, "tokens_pkey", "tokens_outstanding_email"},
       {pgsql::kRevokeByHash, absl::StrCat(hashes, ", 1"), "tokens_pkey",
@@ -491,13 +578,14 @@ TEST(PostgresTokenStoreTest, StoreConnectionsPlanEachStatementOnce) {
   pqxx::nontransaction tx(connection.connection());
   for (int i = 0; i < 10; ++i) {
     const pqxx::result consumed =
-        tx.exec_prepared(pgsql::kConsume, ByteaArrayLiteral({TokenHash("b", i)}),
-                         ToMicros(kT0 + absl::Minutes(1)), pqxx::binarystring(""), "");
+        tx.exec_prepared(pgsql::kConsumeBatch, "{0}", ByteaArrayLiteral({TokenHash("b", i)}),
+                         absl::StrCat("{", ToMicros(kT0 + absl::Minutes(1)), "}"),
+                         ByteaArrayLiteral({""}), "{\"\"}");
     EXPECT_EQ(consumed.size(), 1u);
   }
   const pqxx::result plans = tx.exec(
       absl::StrCat("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = '",
-                   pgsql::kConsume, "'"));
+                   pgsql::kConsumeBatch, "'"));
   ASSERT_EQ(plans.size(), 1u);
   EXPECT_EQ(plans[0][1].as<int64_t>(), 0) << "custom plans";
   EXPECT_EQ(plans[0][0].as<int64_t>(), 10) << "runs of the one generic plan";

@@ -1,5 +1,8 @@
 #include "server/store/postgres/pg_values.h"
 
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
 
 namespace magiclink {
@@ -56,25 +59,40 @@ void AppendByteaArrayElement(std::string& literal, absl::string_view bytes) {
   literal.push_back('"');
 }
 
+void ArrayLiteral::Separate() {
+  if (count_++ > 0) literal_.push_back(',');
+}
+
+void ArrayLiteral::AddNumber(int64_t value) {
+  Separate();
+  absl::StrAppend(&literal_, value);
+}
+
+void ArrayLiteral::AddText(absl::string_view value) {
+  Separate();
+  AppendArrayElement(literal_, value);
+}
+
+void ArrayLiteral::AddBytea(absl::string_view bytes) {
+  Separate();
+  AppendByteaArrayElement(literal_, bytes);
+}
+
+std::string ArrayLiteral::Finish() && {
+  literal_.push_back('}');
+  return std::move(literal_);
+}
+
 std::string ByteaArrayLiteral(const std::vector<std::string>& values) {
-  std::string out = "{";
-  out.reserve(2 + values.size() * (6 + 64));
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendByteaArrayElement(out, values[i]);
-  }
-  out.push_back('}');
-  return out;
+  ArrayLiteral out;
+  for (const std::string& value : values) out.AddBytea(value);
+  return std::move(out).Finish();
 }
 
 std::string TextArrayLiteral(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendArrayElement(out, values[i]);
-  }
-  out.push_back('}');
-  return out;
+  ArrayLiteral out;
+  for (const std::string& value : values) out.AddText(value);
+  return std::move(out).Finish();
 }
 
 }  // namespace magiclink

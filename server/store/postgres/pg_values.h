@@ -8,6 +8,7 @@
 #ifndef MAGICLINK_SERVER_STORE_POSTGRES_PG_VALUES_H_
 #define MAGICLINK_SERVER_STORE_POSTGRES_PG_VALUES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +42,27 @@ void AppendArrayElement(std::string& literal, absl::string_view value);
 // Appends `bytes` to a bytea[] literal as a quoted element, as
 // AppendArrayElement(literal, ByteaHex(bytes)) would, without the temporary.
 void AppendByteaArrayElement(std::string& literal, absl::string_view bytes);
+
+// Builds one array literal element by element:
+//
+//   ArrayLiteral ids;
+//   ids.AddNumber(1);
+//   ids.AddNumber(2);
+//   std::string literal = std::move(ids).Finish();  // {1,2}
+class ArrayLiteral {
+ public:
+  void AddNumber(int64_t value);
+  void AddText(absl::string_view value);   // quoted, as AppendArrayElement
+  void AddBytea(absl::string_view bytes);  // as AppendByteaArrayElement
+  bool empty() const { return count_ == 0; }
+  std::string Finish() &&;
+
+ private:
+  void Separate();
+
+  std::string literal_ = "{";
+  size_t count_ = 0;
+};
 
 // {"\\x..","\\x.."}: a bytea[] literal.
 std::string ByteaArrayLiteral(const std::vector<std::string>& values);

@@ -59,6 +59,12 @@ absl::Status ValidatePostgresOptions(const PostgresOptions& options) {
   if (options.reconnect_backoff < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("database reconnect backoff: must not be negative");
   }
+  if (options.consume_statements < 1) {
+    return absl::InvalidArgumentError("database consume statements: must be at least 1");
+  }
+  if (options.max_consume_batch < 1 || options.max_consume_batch > 1000) {
+    return absl::InvalidArgumentError("database consume batch: must be between 1 and 1000");
+  }
   if (options.max_transaction_attempts < 1) {
     return absl::InvalidArgumentError("database transaction attempts: must be at least 1");
   }

@@ -168,6 +168,14 @@ absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
   return last;
 }
 
+PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
+                                       std::unique_ptr<PgConnectionPool> pool)
+    : options_(std::move(options)),
+      pool_(std::move(pool)),
+      consumes_(std::min(options_.consume_statements, options_.pool_size),
+                options_.max_consume_batch,
+                [this](absl::Span<ConsumeCall* const> calls) { ConsumeBatch(calls); }) {}
+
 absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
     const PostgresOptions& options) {
   if (absl::Status s = ValidatePostgresOptions(options); !s.ok()) return s;
@@ -246,28 +254,81 @@ absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
 
 absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
     const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now) {
-  const std::string hashes = ByteaArrayLiteral(token_hashes);
-  return Run<ConsumeResult>(
-      "ConsumeToken", [&](pqxx::connection& c) -> absl::StatusOr<ConsumeResult> {
+  ConsumeCall call;
+  call.token_hashes = &token_hashes;
+  call.request = &request;
+  call.now = now;
+  call.deadline = ScopedStoreDeadline::Current();
+  consumes_.Run(call);
+  return std::move(call.result);
+}
+
+void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
+  // One array element per candidate hash, tagged with its call's index.
+  ArrayLiteral items, hashes, nows, keys, purposes;
+  absl::Time deadline = absl::InfinitePast();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const ConsumeCall& call = *calls[i];
+    deadline = std::max(deadline, call.deadline);
+    for (const std::string& hash : *call.token_hashes) {
+      items.AddNumber(static_cast<int64_t>(i));
+      hashes.AddBytea(hash);
+      nows.AddNumber(ToMicros(call.now));
+      keys.AddBytea(call.request->consume_key_hash);
+      purposes.AddText(call.request->expected_purpose);
+    }
+  }
+  const std::string item_array = std::move(items).Finish();
+  const std::string hash_array = std::move(hashes).Finish();
+  const std::string now_array = std::move(nows).Finish();
+  const std::string key_array = std::move(keys).Finish();
+  const std::string purpose_array = std::move(purposes).Finish();
+  // A batch waits for a connection as long as its most patient call would.
+  ScopedStoreDeadline batch_deadline(deadline);
+  using Results = std::vector<absl::StatusOr<ConsumeResult>>;
+  absl::StatusOr<Results> results =
+      Run<Results>("ConsumeToken", [&](pqxx::connection& c) -> absl::StatusOr<Results> {
         // Autocommit: the UPDATE is its own transaction, one round trip.
         pqxx::nontransaction tx(c);
-        ConsumeResult result;
-        pqxx::result consumed = tx.exec_prepared(pgsql::kConsume, hashes, ToMicros(now),
-                                                 pqxx::binarystring(request.consume_key_hash),
-                                                 request.expected_purpose);
-        pqxx::result rows = consumed;
-        if (!consumed.empty()) {
-          result.consumed = true;
-        } else {
-          // Only a miss pays for the lookup that tells why.
-          rows = tx.exec_prepared(pgsql::kFindToken, hashes);
+        Results out(calls.size(), ConsumeResult{});
+        std::vector<bool> answered(calls.size(), false);
+        auto answer = [&](const pqxx::row& row, bool consumed) {
+          const int item = row[pgsql::kClaimsBatchItem].as<int>();
+          if (item < 0 || static_cast<size_t>(item) >= calls.size() || answered[item]) return;
+          answered[item] = true;
+          absl::StatusOr<TokenClaims> claims = ReadClaims(row);
+          if (!claims.ok()) {
+            out[item] = claims.status();
+            return;
+          }
+          out[item] = ConsumeResult{consumed, *std::move(claims)};
+        };
+        for (const pqxx::row& row : tx.exec_prepared(pgsql::kConsumeBatch, item_array, hash_array,
+                                                     now_array, key_array, purpose_array)) {
+          answer(row, /*consumed=*/true);
         }
-        if (rows.empty()) return result;
-        absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
-        if (!claims.ok()) return claims.status();
-        result.claims = *std::move(claims);
-        return result;
+        // Only the calls that consumed nothing pay for the lookup that tells why.
+        ArrayLiteral missed_items, missed_hashes;
+        for (size_t i = 0; i < calls.size(); ++i) {
+          if (answered[i]) continue;
+          for (const std::string& hash : *calls[i]->token_hashes) {
+            missed_items.AddNumber(static_cast<int64_t>(i));
+            missed_hashes.AddBytea(hash);
+          }
+        }
+        if (!missed_items.empty()) {
+          for (const pqxx::row& row :
+               tx.exec_prepared(pgsql::kFindTokens, std::move(missed_items).Finish(),
+                                std::move(missed_hashes).Finish())) {
+            answer(row, /*consumed=*/false);
+          }
+        }
+        return out;
       });
+  for (size_t i = 0; i < calls.size(); ++i) {
+    calls[i]->result =
+        results.ok() ? std::move((*results)[i]) : absl::StatusOr<ConsumeResult>(results.status());
+  }
 }
 
 absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "server/store/coalescer.h"
 #include "server/store/postgres/connection_pool.h"
 #include "server/store/postgres/postgres_options.h"
 #include "server/store/token_store.h"
@@ -56,9 +58,25 @@ class PostgresTokenStore final : public TokenStore {
   // Connections open now (for metrics and tests).
   int open_connections() const { return pool_->open_connections(); }
 
+  // One ConsumeToken call. Concurrent calls are coalesced: at most
+  // options.consume_statements consume statements run at once, and calls that
+  // arrive meanwhile go together in the next one (ConsumeBatch).
+  struct ConsumeCall {
+    const std::vector<std::string>* token_hashes = nullptr;
+    const ConsumeRequest* request = nullptr;
+    absl::Time now;
+    absl::Time deadline = absl::InfiniteFuture();  // the call's ScopedStoreDeadline
+    absl::StatusOr<ConsumeResult> result = absl::UnknownError("not run");
+  };
+
+  // Consumes for every call in one statement, with each call's own time,
+  // consume key and expected purpose, as if each had run ConsumeToken alone
+  // (a token named by several calls is consumed by exactly one of them).
+  // Sets every call's result. Runs until the latest of the calls' deadlines.
+  void ConsumeBatch(absl::Span<ConsumeCall* const> calls);
+
  private:
-  PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool)
-      : options_(std::move(options)), pool_(std::move(pool)) {}
+  PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool);
 
   // Runs `body` on a pooled connection: waits for one until the call's
   // deadline, classifies pqxx exceptions (pg_errors.h), replaces broken
@@ -68,6 +86,7 @@ class PostgresTokenStore final : public TokenStore {
 
   const PostgresOptions options_;
   const std::unique_ptr<PgConnectionPool> pool_;
+  Coalescer<ConsumeCall> consumes_;
 };
 
 }  // namespace magiclink

@@ -89,22 +89,36 @@ const std::vector<Statement>& Statements() {
       {pgsql::kBatchLinks, absl::StrCat("SELECT ", LinkColumns("t"),
                                         " FROM batches b JOIN tokens t ON t.batch_id = b.batch_id "
                                         "WHERE b.batch_id = $1 ORDER BY t.position")},
-      // Verify CONSUME: one atomic statement. The row changes only if the
-      // token is outstanding and its purpose matches; of concurrent consumes
+      // Verify CONSUME for a batch of concurrent calls (the store coalesces
+      // them): one atomic statement. A token's row changes only if it is
+      // outstanding and its purpose matches; of concurrent consumes
       // PostgreSQL lets exactly one match (the others re-check the updated
-      // row and find consumed_at set). The claims come back in the same round
-      // trip. $1 candidate hashes (bytea[]) $2 now $3 consume_key_hash
-      // ('' = none) $4 expected purpose ('' = any).
-      {pgsql::kConsume,
-       absl::StrCat("WITH t AS (UPDATE tokens SET consumed_at = magiclink_time($2), "
-                    "consume_key_hash = NULLIF($3::bytea, ''::bytea) "
-                    "WHERE token_hash = ANY($1::bytea[]) AND ",
-                    OutstandingByKey("$2"),
-                    " AND ($4::text = '' OR purpose = $4) "
-                    "RETURNING batch_id, position, email, purpose, metadata, expires_at, "
+      // row and find consumed_at set), also when one batch names a token
+      // twice (a row is updated once per statement). The claims come back in
+      // the same round trip, tagged with the call's place in the batch.
+      // One element per candidate hash: $1 item (the call's index)
+      // $2 hash (bytea[]) $3 now $4 consume_key_hash ('' = none)
+      // $5 expected purpose ('' = any).
+      {pgsql::kConsumeBatch,
+       absl::StrCat("WITH t AS (UPDATE tokens SET consumed_at = magiclink_time(r.now_us), "
+                    "consume_key_hash = NULLIF(r.consume_key, ''::bytea) "
+                    "FROM unnest($1::int[], $2::bytea[], $3::bigint[], $4::bytea[], $5::text[]) "
+                    "AS r(item, hash, now_us, consume_key, expected_purpose) "
+                    "WHERE token_hash = r.hash AND ",
+                    OutstandingByKey("r.now_us"),
+                    " AND (r.expected_purpose = '' OR purpose = r.expected_purpose) "
+                    "RETURNING r.item, batch_id, position, email, purpose, metadata, expires_at, "
                     "consumed_at, revoked_at, consume_key_hash) "
                     "SELECT ",
-                    kClaimsColumns, " FROM t JOIN batches b ON b.batch_id = t.batch_id")},
+                    kClaimsColumns, ", t.item FROM t JOIN batches b ON b.batch_id = t.batch_id")},
+      // Why the calls of a batch that consumed nothing did not: their tokens'
+      // claims as they are now, tagged like kConsumeBatch's rows.
+      // $1 item $2 hash (bytea[]), one element per candidate hash.
+      {pgsql::kFindTokens,
+       absl::StrCat(
+           "SELECT ", kClaimsColumns,
+           ", r.item FROM unnest($1::int[], $2::bytea[]) AS r(item, hash) "
+           "JOIN tokens t ON t.token_hash = r.hash JOIN batches b ON b.batch_id = t.batch_id")},
       // $1 candidate hashes (bytea[]).
       {pgsql::kFindToken, absl::StrCat("SELECT ", kClaimsColumns,
                                        " FROM tokens t JOIN batches b ON b.batch_id = t.batch_id "

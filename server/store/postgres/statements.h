@@ -27,7 +27,8 @@ inline constexpr char kForgetRequestId[] = "forget_request_id";
 inline constexpr char kRevokePrevious[] = "revoke_previous";
 inline constexpr char kInsertTokens[] = "insert_tokens";
 inline constexpr char kBatchLinks[] = "batch_links";
-inline constexpr char kConsume[] = "consume";
+inline constexpr char kConsumeBatch[] = "consume_batch";
+inline constexpr char kFindTokens[] = "find_tokens";
 inline constexpr char kFindToken[] = "find_token";
 inline constexpr char kRevokeByHash[] = "revoke_by_hash";
 inline constexpr char kRevokeByEmail[] = "revoke_by_email";
@@ -38,7 +39,8 @@ inline constexpr char kListLinks[] = "list_links";
 // The sweeper's statements (see SweepSql).
 enum class Sweep { kExpiredTokens, kSpentTokens, kEmptyBatches, kPurgeReplays };
 
-// Column order of kConsume and kFindToken rows (ReadClaims reads them).
+// Column order of kConsumeBatch, kFindTokens and kFindToken rows (ReadClaims
+// reads them); kConsumeBatch and kFindTokens add the call's place in the batch.
 enum ClaimsColumn {
   kClaimsBatchId,
   kClaimsPosition,
@@ -51,6 +53,7 @@ enum ClaimsColumn {
   kClaimsConsumedAt,
   kClaimsRevokedAt,
   kClaimsConsumeKeyHash,
+  kClaimsBatchItem,
 };
 
 // Column order of kBatchLinks and kListLinks rows (ReadLink reads them).
