@@ -16,6 +16,7 @@ def cpu_text(r):
 
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
+    rows = [r for r in rows if "scenario" in r]  # the machine/command header line
     copy = {r["label"]: r["median_ms"] for r in rows if r["scenario"].startswith("copy_")}
     pgbench = {r["concurrency"]: r for r in rows if r["scenario"] == "pgbench_consume"}
     print("| store | scenario | result | baseline (same run) | ratio |")

@@ -108,7 +108,9 @@ int Run() {
   if (!redirects.ok()) return Fail("config_invalid", redirects.status());
 
   const StoreOptions store_options{settings->postgres.pool_size, settings->postgres.acquire_timeout,
-                                   settings->postgres.connect_timeout};
+                                   settings->postgres.connect_timeout,
+                                   settings->postgres.consume_statements,
+                                   settings->postgres.max_consume_batch};
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
       OpenTokenStore(settings->database, store_options);
   if (!store.ok()) return Fail("store_unavailable", store.status());

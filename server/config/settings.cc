@@ -137,6 +137,10 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
            ApplyLimit(cl.max_metadata_bytes(), "max_metadata_bytes", lim.max_metadata_bytes),
            ApplyLimit(cl.max_page_size(), "max_page_size", lim.max_page_size),
            ApplyLimit(c.postgres().pool_size(), "postgres.pool_size", s.postgres.pool_size),
+           ApplyLimit(c.postgres().consume_statements(), "postgres.consume_statements",
+                      s.postgres.consume_statements),
+           ApplyLimit(c.postgres().max_consume_batch(), "postgres.max_consume_batch",
+                      s.postgres.max_consume_batch),
        }) {
     if (!st.ok()) return st;
   }

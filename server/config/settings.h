@@ -22,6 +22,8 @@ struct PostgresSettings {
   int pool_size = 8;
   absl::Duration acquire_timeout = absl::Seconds(2);
   absl::Duration connect_timeout = absl::Seconds(3);
+  int consume_statements = 2;
+  int max_consume_batch = 100;
 };
 
 struct Settings {

@@ -34,7 +34,8 @@ namespace magiclink {
 template <typename Item>
 class Coalescer {
  public:
-  // Runs one batch: must give every item its result and must not throw.
+  // Runs one batch: must give every item its result, and must not throw (an
+  // exception ends the process).
   using RunBatch = std::function<void(absl::Span<Item* const> batch)>;
 
   Coalescer(int max_running, int max_batch, RunBatch run)
@@ -73,7 +74,7 @@ class Coalescer {
       std::vector<Item*> items;
       items.reserve(entries.size());
       for (Entry* e : entries) items.push_back(e->item);
-      run_(absl::MakeConstSpan(items));
+      RunOrTerminate(absl::MakeConstSpan(items));
       mu_.Lock();
       --running_;
       for (Entry* e : entries) e->done = true;
@@ -82,6 +83,11 @@ class Coalescer {
   }
 
  private:
+  // Other threads sleep until this batch is done, so an exception out of
+  // run_ could not be recovered from: it ends the process here, where it
+  // happened, instead of hanging them.
+  void RunOrTerminate(absl::Span<Item* const> items) noexcept { run_(items); }
+
   struct Entry {
     Item* item;
     bool taken = false;  // in a batch that is running or has run

@@ -25,6 +25,8 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
     postgres.pool_size = options.pool_size;
     postgres.acquire_timeout = options.acquire_timeout;
     postgres.connect_timeout = options.connect_timeout;
+    postgres.consume_statements = options.consume_statements;
+    postgres.max_consume_batch = options.max_consume_batch;
     absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));

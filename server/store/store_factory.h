@@ -17,6 +17,8 @@ struct StoreOptions {
   int pool_size = 8;
   absl::Duration acquire_timeout = absl::Seconds(2);
   absl::Duration connect_timeout = absl::Seconds(3);
+  int consume_statements = 2;
+  int max_consume_batch = 100;
 };
 
 // Opens the store and applies pending schema migrations. INVALID_ARGUMENT for
