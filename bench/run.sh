@@ -40,10 +40,10 @@ trap cleanup EXIT
 
 if ((smoke)); then
   ISSUE_SIZES=(100 1000); ISSUE_CALLS=2; VERIFY_CALLS=200; CONCURRENCY=(1 16)
-  PGBENCH_SECONDS=2; PGBENCH_ROWS=10000; COPY_REPS=2; MIXED_SECONDS=2; MIXED_TOKENS=5000; BIG=2500
+  PGBENCH_SECONDS=2; PGBENCH_ROWS=10000; COPY_REPS=2; PAIRS=2; MIXED_SECONDS=2; MIXED_TOKENS=5000; BIG=2500
 else
   ISSUE_SIZES=(100 1000 10000); ISSUE_CALLS=7; VERIFY_CALLS=0; CONCURRENCY=(1 16 64)
-  PGBENCH_SECONDS=15; PGBENCH_ROWS=1000000; COPY_REPS=7; MIXED_SECONDS=30; MIXED_TOKENS=100000; BIG=100000
+  PGBENCH_SECONDS=15; PGBENCH_ROWS=1000000; COPY_REPS=7; PAIRS=11; MIXED_SECONDS=30; MIXED_TOKENS=100000; BIG=100000
 fi
 COPY_ROWS=10000
 
@@ -134,10 +134,11 @@ PY
     -c "\\copy tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata) FROM '$csv' WITH (FORMAT csv)" \
     | awk '/^Time:/ {print $2}'
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 copy_series() {  # copy_series LABEL: median of COPY_REPS runs
   local times=() t
   for r in $(seq "$COPY_REPS"); do times+=("$(copy_once "$1-$r")"); done
-  t=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  t=$(median "${times[@]}")
   emit "$(printf '{"scenario":"copy_%d","label":"%s","median_ms":%s,"runs_ms":[%s]}' \
     "$COPY_ROWS" "$1" "$t" "$(IFS=,; echo "${times[*]}")")"
 }
@@ -149,6 +150,22 @@ for index in tokens_batch_position tokens_outstanding_email; do
   copy_series "postgres_without_$index"
   psql -q -X "$copy_url" -c "$def"
 done
+
+# IssueBatch(10,000) end to end against its baseline, alternated: one COPY,
+# then one IssueBatch through magiclinkd, into the same database, PAIRS
+# times. Both see the same table sizes and the same moments of the machine's
+# other load, which moves single timings here by up to a half.
+start_server "$copy_url"
+copy_pair_ms=() issue_pair_ms=()
+for r in $(seq "$PAIRS"); do
+  copy_pair_ms+=("$(copy_once "pair-$r")")
+  issue_pair_ms+=("$("$LOADGEN" --target="$target" --scenario=issue --batch_size="$COPY_ROWS" --calls=1 \
+    --server_pid="$server_pid" --label=pair | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["p50_ms"])')")
+done
+stop_server
+emit "$(printf '{"scenario":"issue_vs_copy_%d","label":"postgres","pairs":%d,"copy_median_ms":%s,"issue_median_ms":%s,"copy_runs_ms":[%s],"issue_runs_ms":[%s]}' \
+  "$COPY_ROWS" "$PAIRS" "$(median "${copy_pair_ms[@]}")" "$(median "${issue_pair_ms[@]}")" \
+  "$(IFS=,; echo "${copy_pair_ms[*]}")" "$(IFS=,; echo "${issue_pair_ms[*]}")")"
 
 # --- Baseline 2: pgbench running the consume statement at the same concurrency.
 pgb_url=$(new_db magiclink_bench_pgbench)

@@ -5,6 +5,9 @@ import json
 import sys
 
 
+COPY_SIZE = 10000
+
+
 def cpu_text(r):
     """Where a call's CPU went, when the load generator measured it."""
     cpu = r.get("cpu_us_per_call")
@@ -31,7 +34,7 @@ def main(path):
                   f" COPY with all indexes {base:.0f} ms | {ms / base:.2f}x |")
     for r in rows:
         s, label = r["scenario"], r.get("label", "")
-        if s.startswith("issue_") and "chunked" not in s:
+        if s.startswith("issue_") and "chunked" not in s and "_vs_" not in s:
             size = int(s.split("_")[1])
             res = f"p50 {r['p50_ms']:.0f} ms/call, {r['links_per_s']:.0f} links/s"
             if size == 10000 and label == "postgres" and "postgres_all_indexes" in copy:
@@ -40,6 +43,11 @@ def main(path):
                       f" {r['p50_ms'] / base:.2f}x the COPY time |")
             else:
                 print(f"| {label} | IssueBatch {size:,} | {res} | | |")
+        elif s.startswith("issue_vs_copy_"):
+            ratio = r["issue_median_ms"] / r["copy_median_ms"]
+            print(f"| {label} | IssueBatch {COPY_SIZE:,}, alternated with COPY in one database"
+                  f" ({r['pairs']} pairs) | median {r['issue_median_ms']:.0f} ms |"
+                  f" COPY median {r['copy_median_ms']:.0f} ms | {ratio:.2f}x the COPY time |")
         elif s.startswith("verify_"):
             c = r["concurrency"]
             res = f"{r['verifies_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
