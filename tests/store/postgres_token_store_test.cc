@@ -618,6 +618,17 @@ TEST(PostgresTokenStoreTest, SweepStatementsWalkTheirIndexesOnAStoreConnection) 
   EXPECT_THAT(expired, Not(HasSubstr("Seq Scan on tokens")));
   const std::string replays = plan_of(pgsql::Sweep::kPurgeReplays, cutoff + ", 100");
   EXPECT_THAT(replays, HasSubstr("batches_replay_created_at"));
+
+  // Nearly every spent token is newer than the cutoff: a scan that hoped to
+  // meet a chunk's worth of old ones early would read the whole table.
+  admin.Exec(absl::StrCat("UPDATE tokens SET consumed_at = magiclink_time(",
+                          ToMicros(kT0 + absl::Minutes(30)), ") WHERE batch_id = 'b'"));
+  admin.Exec(absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time(",
+                          ToMicros(kT0 + absl::Minutes(1)), ") WHERE batch_id = 'small0'"));
+  admin.Exec("ANALYZE");
+  const std::string spent = plan_of(pgsql::Sweep::kSpentTokens, cutoff + ", 1000");
+  EXPECT_THAT(spent, HasSubstr("tokens_spent_at")) << spent;
+  EXPECT_THAT(spent, Not(HasSubstr("Seq Scan on tokens"))) << spent;
 }
 
 TEST(PostgresTokenStoreTest, SweepSkipsRowsAnotherSessionHoldsInsteadOfWaiting) {

@@ -177,9 +177,8 @@ const std::vector<Statement>& Statements() {
 // statement on a store connection they get a generic plan, and a custom one
 // would be no better: timestamptz + interval is not folded before planning,
 // so the planner guesses a third of the rows match the cutoff either way.
-// The expired-token and replay statements walk their indexes (tests/store);
-// the spent-token one may scan tokens when most spent tokens are newer than
-// the cutoff (seen in a test on 22,000 rows, identical with custom plans).
+// tests/store checks that each walks its index, the spent-token one also on
+// a table whose spent tokens are nearly all newer than the cutoff.
 const std::vector<std::string>& SweepStatements() {
   // Indexed by pgsql::Sweep.
   static const auto* const kStatements = new std::vector<std::string>{
