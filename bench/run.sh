@@ -43,7 +43,7 @@ if ((smoke)); then
   PGBENCH_SECONDS=2; PGBENCH_ROWS=10000; COPY_REPS=2; PAIRS=2; MIXED_SECONDS=2; MIXED_TOKENS=5000; BIG=2500
 else
   ISSUE_SIZES=(100 1000 10000); ISSUE_CALLS=7; VERIFY_CALLS=0; CONCURRENCY=(1 16 64)
-  PGBENCH_SECONDS=15; PGBENCH_ROWS=1000000; COPY_REPS=7; PAIRS=11; MIXED_SECONDS=30; MIXED_TOKENS=100000; BIG=100000
+  PGBENCH_SECONDS=15; PGBENCH_ROWS=1000000; COPY_REPS=7; PAIRS=11; MIXED_SECONDS=30; MIXED_TOKENS=150000; BIG=100000
 fi
 COPY_ROWS=10000
 
@@ -63,10 +63,10 @@ new_db() {  # creates database $1 and prints its URL
 # about 25% slower: 64 busy backends on two cores).
 echo '{"postgres": {"pool_size": 16}}' >"$work/config.json"
 
-start_server() {  # start_server DATABASE_URL
-  local port_file="$work/port"
+start_server() {  # start_server DATABASE_URL [CONFIG_FILE]
+  local port_file="$work/port" config=${2:-$work/config.json}
   rm -f "$port_file"
-  "$MAGICLINKD" --config="$work/config.json" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
+  "$MAGICLINKD" --config="$config" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
     --port_file="$port_file" 2>>"$work/server.log" &
   server_pid=$!
   for _ in $(seq 100); do [[ -s "$port_file" ]] && break; sleep 0.1; done
@@ -75,8 +75,8 @@ start_server() {  # start_server DATABASE_URL
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
 
-verify_calls() {  # enough calls for a few seconds at concurrency $1
-  if ((VERIFY_CALLS > 0)); then echo "$VERIFY_CALLS"; elif (($1 == 1)); then echo 3000; else echo 30000; fi
+verify_calls() {  # about as many seconds of calls at concurrency $1 as pgbench runs
+  if ((VERIFY_CALLS > 0)); then echo "$VERIFY_CALLS"; elif (($1 == 1)); then echo 12000; else echo 60000; fi
 }
 
 run_store_scenarios() {  # run_store_scenarios LABEL DATABASE_URL
@@ -93,8 +93,8 @@ run_store_scenarios() {  # run_store_scenarios LABEL DATABASE_URL
         while read -r l; do emit "$l"; done
     done
   done
-  # Enough tokens that the 30 s mix never reuses one (about 2,300 calls/s,
-  # nine in ten of them consumes or revokes).
+  # Enough tokens that the 30 s mix never reuses one (up to about 4,500
+  # calls/s, nine in ten of them consumes or revokes).
   "$LOADGEN" --target="$target" --scenario=mixed --concurrency=16 --seconds="$MIXED_SECONDS" \
     --mixed_tokens="$MIXED_TOKENS" --server_pid="$server_pid" --label="$label" |
     while read -r l; do emit "$l"; done
@@ -225,6 +225,15 @@ psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "DROP DATABASE magiclink_bench_pgbe
 
 # --- magiclinkd on PostgreSQL, then on SQLite.
 run_store_scenarios postgres "$(new_db magiclink_bench_server)"
+# What coalescing buys: the same consumes at 16 in flight with every call in
+# a statement of its own, as the store ran them before it coalesced.
+echo '{"postgres": {"pool_size": 16, "consume_statements": 16, "max_consume_batch": 1}}' \
+  >"$work/config-alone.json"
+start_server "$(new_db magiclink_bench_alone)" "$work/config-alone.json"
+"$LOADGEN" --target="$target" --scenario=verify --mode=consume --concurrency=16 \
+  --calls="$(verify_calls 16)" --server_pid="$server_pid" --label=postgres_one_call_per_statement |
+  while read -r l; do emit "$l"; done
+stop_server
 rm -rf "$work/data"
 run_store_scenarios sqlite "sqlite:$work/bench.db"
 

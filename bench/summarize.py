@@ -52,7 +52,7 @@ def main(path):
             c = r["concurrency"]
             res = f"{r['verifies_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
             res += cpu_text(r)
-            if s == "verify_consume" and label == "postgres" and c in pgbench:
+            if s == "verify_consume" and label.startswith("postgres") and c in pgbench:
                 base = pgbench[c]
                 base_text = f"pgbench {base['tps']:.0f} tps"
                 if "postgres_cpu_us_per_tx" in base:
