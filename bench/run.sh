@@ -5,7 +5,7 @@
 # IssueBatch writes; pgbench running the consume statement at the same
 # concurrency), and prints one JSON line per scenario plus a summary table.
 #
-#   bench/run.sh                 full run (about 10 minutes on 2 cores)
+#   bench/run.sh                 full run (about 6 minutes on 2 cores)
 #   bench/run.sh --smoke         tiny sizes: proves every step still works
 #   BUILD=build bench/run.sh     where magiclinkd, load_generator, magiclinkctl are
 #
