@@ -40,10 +40,10 @@ struct PostgresOptions {
   absl::Duration reconnect_backoff = absl::Milliseconds(200);
 
   // Most Verify CONSUME statements running at once (each on its own pooled
-  // connection; at most pool_size). Consumes that arrive while this many run wait and go
-  // together in the next statement, up to max_consume_batch calls each: under
-  // load PostgreSQL runs one statement for many calls, at light load every
-  // call runs at once and alone.
+  // connection; at most pool_size). Consumes that arrive while this many run
+  // wait and go together in the next statement, up to max_consume_batch calls
+  // each: under load PostgreSQL runs one statement for many calls, at light
+  // load every call runs at once and alone (PostgresTokenStore::ConsumeBatch).
   int consume_statements = 2;
   int max_consume_batch = 100;
 
