@@ -178,15 +178,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "magiclinkd: issues, verifies and revokes magic-link tokens over gRPC.\n"
       "Usage: magiclinkd [--listen=127.0.0.1:50051] [--database=sqlite:PATH] [--config=FILE]");
-  // Allocator settings for a server whose calls run on up to 64 threads
-  // (docs/performance.md). No glibc fastbins: an IssueBatch of 10,000 frees
-  // some 100,000 small strings and then asks for megabytes, and each large
-  // request made glibc consolidate every fastbin first (about a quarter of
-  // the server's CPU for that call); small blocks still come from the
-  // per-thread caches. One arena per core instead of eight: each arena keeps
-  // the peak of the large calls it served, so resident memory grew with
-  // every 100,000-link run (44 -> 166 -> 254 MiB) instead of staying flat
-  // (34 -> 68 -> 68 MiB), at no measured cost to Verify at 64 in flight.
+  // No glibc fastbins, because a large IssueBatch frees many small strings and
+  // then asks for megabytes, which makes glibc consolidate every fastbin; one
+  // arena per core, because each arena keeps the peak of the large calls it
+  // served. Measurements: docs/performance.md.
   mallopt(M_MXFAST, 0);
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
   absl::ParseCommandLine(argc, argv);

@@ -28,16 +28,22 @@ Error::Error(const absl::Status& status)
   }
 }
 
-std::string ErrorReason(const absl::Status& status) { return Error(status).reason(); }
+v1::ErrorReason Error::known_reason() const {
+  v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
+  v1::ErrorReason_Parse(reason_, &reason);
+  return reason;
+}
 
-absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
+v1::ErrorReason ReasonOf(const absl::Status& status) { return Error(status).known_reason(); }
+
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, v1::ErrorReason reason,
                        const std::map<std::string, std::string>& metadata,
                        const std::vector<FieldViolation>& violations) {
   google::rpc::Status details;
   details.set_code(static_cast<int>(code));
   details.set_message(std::string(message));
   google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
+  info.set_reason(v1::ErrorReason_Name(reason));
   info.set_domain(kErrorDomain);
   info.mutable_metadata()->insert(metadata.begin(), metadata.end());
   details.add_details()->PackFrom(info);

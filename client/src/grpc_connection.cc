@@ -66,7 +66,7 @@ class GrpcConnection : public Connection {
 absl::Status InvalidOption(absl::string_view field, absl::string_view description) {
   return MakeError(absl::StatusCode::kInvalidArgument,
                    absl::StrCat("invalid connection option ", field, ": ", description),
-                   kReasonInvalidRequest, {}, {{std::string(field), std::string(description)}});
+                   v1::INVALID_REQUEST, {}, {{std::string(field), std::string(description)}});
 }
 
 absl::Status CheckOptions(const ConnectionOptions& options) {

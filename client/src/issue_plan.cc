@@ -24,7 +24,7 @@ std::string DuplicateKey(absl::string_view raw) {
 
 absl::Status InvalidRequest(absl::string_view message,
                             const std::vector<FieldViolation>& violations) {
-  return MakeError(absl::StatusCode::kInvalidArgument, message, kReasonInvalidRequest, {},
+  return MakeError(absl::StatusCode::kInvalidArgument, message, v1::INVALID_REQUEST, {},
                    violations);
 }
 

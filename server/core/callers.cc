@@ -25,7 +25,7 @@ bool IsCallerName(absl::string_view name) {
 }
 
 absl::Status Unauthenticated(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kUnauthenticated, kReasonUnauthenticated, message);
+  return ErrorWithReason(absl::StatusCode::kUnauthenticated, v1::UNAUTHENTICATED, message);
 }
 
 absl::Status BadCaller(absl::string_view name, absl::string_view problem) {
@@ -116,7 +116,7 @@ bool Caller::AllowsRedirect(absl::string_view url) const {
 absl::Status RequireScope(const Caller& caller, Scope scope) {
   if (caller.HasScope(scope)) return absl::OkStatus();
   return ErrorWithReason(
-      absl::StatusCode::kPermissionDenied, kReasonScopeNotGranted,
+      absl::StatusCode::kPermissionDenied, v1::SCOPE_NOT_GRANTED,
       absl::StrCat("caller '", caller.name, "' lacks the '", ScopeName(scope), "' scope"));
 }
 
@@ -124,13 +124,13 @@ absl::Status RequirePurpose(const Caller& caller, absl::string_view purpose,
                             absl::string_view field) {
   if (caller.AllowsPurpose(purpose)) return absl::OkStatus();
   return ErrorWithReason(
-      absl::StatusCode::kPermissionDenied, kReasonPurposeNotAllowed,
+      absl::StatusCode::kPermissionDenied, v1::PURPOSE_NOT_ALLOWED,
       absl::StrCat(field, ": caller '", caller.name, "' may not use this purpose"));
 }
 
 absl::Status RequireRedirect(const Caller& caller, absl::string_view url) {
   if (caller.AllowsRedirect(url)) return absl::OkStatus();
-  return ErrorWithReason(absl::StatusCode::kPermissionDenied, kReasonRedirectNotAllowed,
+  return ErrorWithReason(absl::StatusCode::kPermissionDenied, v1::REDIRECT_NOT_ALLOWED,
                          absl::StrCat("redirect_url: caller '", caller.name,
                                       "' may not issue links for this redirect prefix"));
 }

@@ -1,6 +1,3 @@
-// SHA256_Init/Update/Final are deprecated in OpenSSL 3 (not in BoringSSL) but
-// are the only incremental SHA-256 API the two share.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "server/core/crypto.h"
 
 #include <openssl/crypto.h>
@@ -9,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -67,7 +65,42 @@ std::string HmacSha256(absl::string_view key, absl::string_view message) {
   return out;
 }
 
-HmacSha256Key::HmacSha256Key(absl::string_view key) {
+namespace {
+
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+// A SHA-256 digest state that has absorbed `block`.
+MdCtx Sha256After(const unsigned char* block, size_t size) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), block, size) != 1) {
+    std::abort();  // only on allocation failure
+  }
+  return ctx;
+}
+
+// Continues a copy of `saved` with `data` and writes the digest to `out`.
+void FinishFrom(const EVP_MD_CTX* saved, const void* data, size_t size, unsigned char* out) {
+  MdCtx ctx(EVP_MD_CTX_new());
+  unsigned int len = 0;
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), saved) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data, size) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
+    std::abort();  // only on allocation failure
+  }
+}
+
+}  // namespace
+
+struct HmacSha256Key::State {
+  MdCtx inner;  // after absorbing key ^ ipad
+  MdCtx outer;  // after absorbing key ^ opad
+};
+
+HmacSha256Key::HmacSha256Key(absl::string_view key) : state_(std::make_unique<State>()) {
   constexpr size_t kBlock = 64;
   unsigned char block[kBlock] = {0};
   if (key.size() > kBlock) {
@@ -77,24 +110,22 @@ HmacSha256Key::HmacSha256Key(absl::string_view key) {
   }
   unsigned char pad[kBlock];
   for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
-  SHA256_Init(&inner_);
-  SHA256_Update(&inner_, pad, kBlock);
+  state_->inner = Sha256After(pad, kBlock);
   for (size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
-  SHA256_Init(&outer_);
-  SHA256_Update(&outer_, pad, kBlock);
+  state_->outer = Sha256After(pad, kBlock);
   OPENSSL_cleanse(block, kBlock);
   OPENSSL_cleanse(pad, kBlock);
 }
 
+HmacSha256Key::HmacSha256Key(HmacSha256Key&&) noexcept = default;
+HmacSha256Key& HmacSha256Key::operator=(HmacSha256Key&&) noexcept = default;
+HmacSha256Key::~HmacSha256Key() = default;
+
 std::string HmacSha256Key::Mac(absl::string_view message) const {
   unsigned char inner_digest[SHA256_DIGEST_LENGTH];
-  SHA256_CTX ctx = inner_;
-  SHA256_Update(&ctx, message.data(), message.size());
-  SHA256_Final(inner_digest, &ctx);
+  FinishFrom(state_->inner.get(), message.data(), message.size(), inner_digest);
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  ctx = outer_;
-  SHA256_Update(&ctx, inner_digest, sizeof(inner_digest));
-  SHA256_Final(MutableBytes(out), &ctx);
+  FinishFrom(state_->outer.get(), inner_digest, sizeof(inner_digest), MutableBytes(out));
   return out;
 }
 

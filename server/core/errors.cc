@@ -13,10 +13,10 @@ constexpr char kViolationsPayload[] = "type.magiclink.dev/violations";
 
 }  // namespace
 
-absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
+absl::Status ErrorWithReason(absl::StatusCode code, v1::ErrorReason reason,
                              absl::string_view message) {
   absl::Status status(code, message);
-  status.SetPayload(kReasonPayload, absl::Cord(reason));
+  status.SetPayload(kReasonPayload, absl::Cord(v1::ErrorReason_Name(reason)));
   return status;
 }
 
@@ -27,7 +27,7 @@ absl::Status InvalidRequest(const std::vector<FieldViolation>& violations) {
     if (violations.size() > 1) absl::StrAppend(&message, " (and ", violations.size() - 1, " more)");
   }
   absl::Status status =
-      ErrorWithReason(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest, message);
+      ErrorWithReason(absl::StatusCode::kInvalidArgument, v1::INVALID_REQUEST, message);
   // Field and description never hold a NUL (descriptions escape user input).
   std::string encoded;
   for (const FieldViolation& v : violations) {
@@ -38,9 +38,11 @@ absl::Status InvalidRequest(const std::vector<FieldViolation>& violations) {
   return status;
 }
 
-std::string ErrorReason(const absl::Status& status) {
-  auto reason = status.GetPayload(kReasonPayload);
-  return reason ? std::string(*reason) : std::string();
+v1::ErrorReason ReasonOf(const absl::Status& status) {
+  auto name = status.GetPayload(kReasonPayload);
+  v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
+  if (name) v1::ErrorReason_Parse(std::string(*name), &reason);
+  return reason;
 }
 
 std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
@@ -56,7 +58,7 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
 }
 
 absl::Status StoreUnavailable(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kUnavailable, kReasonStoreUnavailable, message);
+  return ErrorWithReason(absl::StatusCode::kUnavailable, v1::STORE_UNAVAILABLE, message);
 }
 
 }  // namespace magiclink

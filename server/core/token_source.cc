@@ -31,18 +31,4 @@ absl::StatusOr<std::string> TokenSource::NewBatchId() {
 
 absl::StatusOr<std::string> CsprngTokenSource::Bytes(size_t n) { return RandomBytes(n); }
 
-absl::StatusOr<std::string> SequenceTokenSource::Bytes(size_t n) {
-  std::string out;
-  while (out.size() < n) {
-    uint64_t counter;
-    {
-      absl::MutexLock lock(&mu_);
-      counter = next_++;
-    }
-    out += Sha256(absl::StrCat("magiclink-test-sequence-", counter));
-  }
-  out.resize(n);
-  return out;
-}
-
 }  // namespace magiclink

@@ -1,5 +1,6 @@
 // Where token and id randomness comes from. The server uses the system CSPRNG;
-// tests inject a deterministic source so their tokens are reproducible.
+// tests inject a deterministic source (tests/testing/sequence_token_source.h)
+// so their tokens are reproducible.
 //
 //   CsprngTokenSource source;
 //   absl::StatusOr<std::string> token = source.NewToken();  // 43 URL-safe chars
@@ -32,9 +33,8 @@ class TokenSource {
 
   // Returns a new token: kTokenBytes random bytes as base64url text.
   absl::StatusOr<std::string> NewToken();
-  // Returns `count` new tokens, as NewToken would, from one Bytes() call:
-  // OpenSSL 3's RAND_bytes costs about 2 us a call whatever its size, which
-  // was a fifth of IssueBatch's server CPU when taken once per token.
+  // Returns `count` new tokens, as NewToken would, from one Bytes() call,
+  // because the CSPRNG's cost is per call, not per byte.
   absl::StatusOr<std::vector<std::string>> NewTokens(size_t count);
   // Returns a new batch id: "b_" and kBatchIdBytes random bytes as base64url.
   absl::StatusOr<std::string> NewBatchId();
@@ -44,18 +44,6 @@ class TokenSource {
 class CsprngTokenSource final : public TokenSource {
  public:
   absl::StatusOr<std::string> Bytes(size_t n) override;
-};
-
-// A deterministic, thread-safe source for tests: a counter run through SHA-256.
-// Never use it outside tests.
-class SequenceTokenSource final : public TokenSource {
- public:
-  explicit SequenceTokenSource(uint64_t seed = 0) : next_(seed) {}
-  absl::StatusOr<std::string> Bytes(size_t n) override;
-
- private:
-  absl::Mutex mu_;
-  uint64_t next_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace magiclink

@@ -21,16 +21,16 @@ absl::Status CheckUsable(const TokenClaims& claims, absl::Time now,
                          absl::string_view expected_purpose) {
   constexpr absl::StatusCode kState = absl::StatusCode::kFailedPrecondition;
   if (!expected_purpose.empty() && expected_purpose != claims.purpose) {
-    return ErrorWithReason(kState, kReasonPurposeMismatch,
+    return ErrorWithReason(kState, v1::PURPOSE_MISMATCH,
                            "the token was issued for a different purpose");
   }
   switch (StateAt(claims, now)) {
     case TokenState::kRevoked:
-      return ErrorWithReason(kState, kReasonTokenRevoked, "the token has been revoked");
+      return ErrorWithReason(kState, v1::TOKEN_REVOKED, "the token has been revoked");
     case TokenState::kConsumed:
-      return ErrorWithReason(kState, kReasonTokenAlreadyUsed, "the token has already been used");
+      return ErrorWithReason(kState, v1::TOKEN_ALREADY_USED, "the token has already been used");
     case TokenState::kExpired:
-      return ErrorWithReason(kState, kReasonTokenExpired, "the token has expired");
+      return ErrorWithReason(kState, v1::TOKEN_EXPIRED, "the token has expired");
     case TokenState::kOutstanding:
       break;
   }

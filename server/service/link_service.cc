@@ -31,7 +31,7 @@ absl::Status CheckBatchId(absl::string_view batch_id) {
 }
 
 absl::Status BatchNotFound() {
-  return ErrorWithReason(absl::StatusCode::kNotFound, kReasonBatchNotFound, "no such batch");
+  return ErrorWithReason(absl::StatusCode::kNotFound, v1::BATCH_NOT_FOUND, "no such batch");
 }
 
 int StateNumber(std::optional<TokenState> state) {
@@ -137,20 +137,20 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan,
                                                 const ExistingBatch& existing,
                                                 const std::string& redirect_url) {
   if (!ConstantTimeEquals(existing.request_fingerprint, plan.fingerprint)) {
-    return ErrorWithReason(absl::StatusCode::kAlreadyExists, kReasonRequestIdConflict,
+    return ErrorWithReason(absl::StatusCode::kAlreadyExists, v1::REQUEST_ID_CONFLICT,
                            "request_id was already used for a different request");
   }
   absl::StatusOr<std::string> tokens_text =
       keyring_.Open(existing.replay_sealed, existing.batch_id);
   if (!tokens_text.ok()) {
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReasonRequestIdConflict,
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, v1::REQUEST_ID_CONFLICT,
                            "the batch for this request_id can no longer be replayed");
   }
   std::vector<std::string> tokens = absl::StrSplit(*tokens_text, '\n');
   absl::StatusOr<std::vector<LinkRecord>> links = store_.BatchLinks(existing.batch_id);
   if (!links.ok()) return links.status();
   if (links->size() != tokens.size()) {
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, kReasonRequestIdConflict,
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, v1::REQUEST_ID_CONFLICT,
                            "the batch for this request_id was partly swept and cannot be replayed");
   }
   IssueResult result;
@@ -217,7 +217,7 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const 
     claims = *std::move(found);
   }
   if (!claims) {
-    return ErrorWithReason(absl::StatusCode::kNotFound, kReasonTokenNotFound, "no such token");
+    return ErrorWithReason(absl::StatusCode::kNotFound, v1::TOKEN_NOT_FOUND, "no such token");
   }
   absl::Status why = CheckVerify(*claims, now, expected_purpose, consume_key_hash,
                                  options_.lifetimes.consume_grace);

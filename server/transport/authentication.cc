@@ -12,7 +12,7 @@ namespace {
 constexpr char kAuthorization[] = "authorization";
 
 absl::Status Unauthenticated(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kUnauthenticated, kReasonUnauthenticated, message);
+  return ErrorWithReason(absl::StatusCode::kUnauthenticated, v1::UNAUTHENTICATED, message);
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST_F(ClientE2eTest, IssuesInChunksInInputOrderAndConsumesExactlyOnce) {
   EXPECT_TRUE(consumed->has_consumed_at());
 
   absl::StatusOr<v1::VerifyResponse> again = client_.Consume(last.token, "invite");
-  EXPECT_THAT(again, ClientErrorIs(absl::StatusCode::kFailedPrecondition, kReasonTokenAlreadyUsed));
+  EXPECT_THAT(again, ClientErrorIs(absl::StatusCode::kFailedPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
   EXPECT_EQ(Error(again.status()).domain(), kErrorDomain);
   EXPECT_THAT(Error(again.status()).message(), ::testing::Not(HasSubstr(last.token)));
 }
@@ -120,7 +120,7 @@ TEST_F(ClientE2eTest, InvalidRecipientInALaterChunkIsNamedByItsInputPosition) {
   v1::IssueBatchRequest request = Request(1500, "e2e-invalid");
   request.mutable_recipients(1200)->set_email("not-an-email");
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request);
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   const Error error(result.status());
   ASSERT_THAT(error.field_violations(), SizeIs(1));
   EXPECT_EQ(error.field_violations()[0].field, "recipients[1200].email");
@@ -157,7 +157,7 @@ TEST_F(ClientE2eTest, RevokeGetBatchAndListAllLinksAgree) {
   ASSERT_TRUE(revoked.ok()) << revoked.status();
   EXPECT_EQ(revoked->revoked_count(), 1);
   EXPECT_THAT(client_.Consume(issued->links[7].token),
-              ClientErrorIs(absl::StatusCode::kFailedPrecondition, kReasonTokenRevoked));
+              ClientErrorIs(absl::StatusCode::kFailedPrecondition, magiclink::v1::TOKEN_REVOKED));
 
   absl::StatusOr<v1::GetBatchResponse> batch = client_.GetBatch(batch_id);
   ASSERT_TRUE(batch.ok()) << batch.status();
@@ -182,9 +182,9 @@ TEST_F(ClientE2eTest, RevokeGetBatchAndListAllLinksAgree) {
 
 TEST_F(ClientE2eTest, UnknownTokenAndBatchAreNotFound) {
   EXPECT_THAT(client_.Peek("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-              ClientErrorIs(absl::StatusCode::kNotFound, kReasonTokenNotFound));
+              ClientErrorIs(absl::StatusCode::kNotFound, magiclink::v1::TOKEN_NOT_FOUND));
   EXPECT_THAT(client_.GetBatch("b_doesnotexist"),
-              ClientErrorIs(absl::StatusCode::kNotFound, kReasonBatchNotFound));
+              ClientErrorIs(absl::StatusCode::kNotFound, magiclink::v1::BATCH_NOT_FOUND));
 }
 
 TEST_F(ClientE2eTest, UnreachableServerIsUnavailableAfterBoundedRetries) {

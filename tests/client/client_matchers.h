@@ -2,7 +2,7 @@
 // caller's code would see them through magiclink::client::Error.
 //
 //   EXPECT_THAT(client.Consume(token),
-//               ClientErrorIs(absl::StatusCode::kFailedPrecondition, "TOKEN_ALREADY_USED"));
+//               ClientErrorIs(absl::StatusCode::kFailedPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
 #ifndef MAGICLINK_TESTS_CLIENT_CLIENT_MATCHERS_H_
 #define MAGICLINK_TESTS_CLIENT_CLIENT_MATCHERS_H_
 
@@ -24,11 +24,11 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
 
 MATCHER_P2(ClientErrorIs, code, reason,
            std::string(negation ? "is not" : "is") + " " + absl::StatusCodeToString(code) +
-               " with reason '" + std::string(reason) + "'") {
+               " with reason '" + ::magiclink::v1::ErrorReason_Name(reason) + "'") {
   const absl::Status& status = StatusOf(arg);
   const Error error(status);
   *result_listener << "status is " << status << " with reason '" << error.reason() << "'";
-  return status.code() == code && error.reason() == reason;
+  return status.code() == code && error.known_reason() == reason;
 }
 
 MATCHER_P(ClientCodeIs, code,

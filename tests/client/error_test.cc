@@ -79,15 +79,16 @@ TEST(ClientErrorTest, OkStatusDecodesToOk) {
 TEST(ClientErrorTest, MakeErrorBuildsWhatTheServerSends) {
   const absl::Status made =
       MakeError(absl::StatusCode::kFailedPrecondition, "the token has already been used",
-                kReasonTokenAlreadyUsed, {{"batch_id", "b_1"}}, {{"token", "bad"}});
+                magiclink::v1::TOKEN_ALREADY_USED, {{"batch_id", "b_1"}}, {{"token", "bad"}});
   const Error error(made);
   EXPECT_EQ(error.code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(error.message(), "the token has already been used");
-  EXPECT_EQ(error.reason(), kReasonTokenAlreadyUsed);
+  EXPECT_EQ(error.reason(), "TOKEN_ALREADY_USED");
+  EXPECT_EQ(error.known_reason(), magiclink::v1::TOKEN_ALREADY_USED);
   EXPECT_EQ(error.domain(), kErrorDomain);
   EXPECT_THAT(error.metadata(), ElementsAre(Pair("batch_id", "b_1")));
   EXPECT_THAT(error.field_violations(), ElementsAre(FieldViolation{"token", "bad"}));
-  EXPECT_EQ(ErrorReason(made), kReasonTokenAlreadyUsed);
+  EXPECT_EQ(ReasonOf(made), magiclink::v1::TOKEN_ALREADY_USED);
 }
 
 }  // namespace

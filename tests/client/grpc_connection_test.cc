@@ -120,7 +120,7 @@ TEST_F(ClientGrpcConnectionTest, EveryCallCarriesTheConfiguredDeadline) {
 
 TEST_F(ClientGrpcConnectionTest, ServerErrorDetailsReachTheCallerAsATypedError) {
   absl::StatusOr<v1::VerifyResponse> result = Connect("").Consume("tok");
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kFailedPrecondition, "TOKEN_ALREADY_USED"));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kFailedPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
   EXPECT_EQ(Error(result.status()).domain(), "magiclink.v1");
   EXPECT_EQ(Error(result.status()).message(), "the token has already been used");
 }
@@ -129,7 +129,7 @@ TEST(ClientConnectionOptionsTest, UnusableOptionsAreRefusedWithoutEchoingTheKey)
   auto refused = [](const ConnectionOptions& options) {
     absl::StatusOr<std::shared_ptr<Connection>> connection = MakeConnection(options);
     EXPECT_THAT(connection.status(),
-                ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+                ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
     return std::string(connection.status().message());
   };
   ConnectionOptions empty_target;

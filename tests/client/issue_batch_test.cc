@@ -146,7 +146,7 @@ TEST_F(ClientIssueBatchTest, RequestIdWithoutRoomForTheChunkSuffixIsRefusedBefor
   EXPECT_CALL(*mock_, IssueBatch).Times(0);
   const std::string id(127, 'x');  // "/2" would make 129 characters
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, id), {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   EXPECT_EQ(Error(result.status()).field_violations().at(0).field, "request_id");
 }
 
@@ -160,7 +160,7 @@ TEST_F(ClientIssueBatchTest, RequestIdFillingTheLimitExactlyIsAccepted) {
 TEST_F(ClientIssueBatchTest, ZeroChunkSizeIsInvalid) {
   EXPECT_CALL(*mock_, IssueBatch).Times(0);
   EXPECT_THAT(client_.IssueBatch(Request(5), {0, nullptr}),
-              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 
 TEST_F(ClientIssueBatchTest, ReportsProgressAfterEachChunk) {
@@ -219,11 +219,11 @@ TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
       .WillOnce(Invoke(std::ref(issuer)))
       .WillOnce(Return(MakeError(absl::StatusCode::kInvalidArgument,
                                  "invalid request: recipients[5].email: the address has no '@'",
-                                 kReasonInvalidRequest, {},
+                                 magiclink::v1::INVALID_REQUEST, {},
                                  {{"recipients[5].email", "\"x\": the address has no '@'"},
                                   {"recipients[7].email", "duplicate of recipients[6]"}})));
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, "e"), {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   const Error error(result.status());
   EXPECT_THAT(error.message(), HasSubstr("chunk 2 of 3"));
   EXPECT_THAT(error.message(), HasSubstr("recipients[15].email"));
@@ -235,7 +235,7 @@ TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
 
 TEST_F(ClientIssueBatchTest, SingleChunkErrorIsReturnedAsTheServerSentIt) {
   const absl::Status sent =
-      MakeError(absl::StatusCode::kAlreadyExists, "request_id reused", kReasonRequestIdConflict);
+      MakeError(absl::StatusCode::kAlreadyExists, "request_id reused", magiclink::v1::REQUEST_ID_CONFLICT);
   EXPECT_CALL(*mock_, IssueBatch).WillOnce(Return(sent));
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(3, "r"));
   EXPECT_EQ(result.status(), sent);
@@ -247,7 +247,7 @@ TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRefusedBeforeSending) 
   request.mutable_recipients(15)->set_email(" user3@EXAMPLE.com ");
   request.mutable_recipients(22)->set_email("user4@example.com");
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   EXPECT_THAT(Error(result.status()).field_violations(),
               ElementsAre(FieldViolation{"recipients[15].email", "duplicate of recipients[3]"},
                           FieldViolation{"recipients[22].email", "duplicate of recipients[4]"}));
@@ -283,7 +283,7 @@ TEST_F(ClientIssueBatchTest, ChunkWithNoValidRecipientIsRejectedNotFailedWithSki
   EXPECT_CALL(*mock_, IssueBatch)
       .WillOnce(Invoke(std::ref(issuer)))
       .WillOnce(Return(MakeError(absl::StatusCode::kInvalidArgument, "invalid request",
-                                 kReasonInvalidRequest, {},
+                                 magiclink::v1::INVALID_REQUEST, {},
                                  {{"recipients[0].email", "\"a\": the address has no '@'"},
                                   {"recipients[1].email", "\"b\": the address has no '@'"},
                                   {"recipients", "no recipient is valid"}})));
@@ -303,10 +303,10 @@ TEST_F(ClientIssueBatchTest, ChunkWithNoValidRecipientIsRejectedNotFailedWithSki
 TEST_F(ClientIssueBatchTest, WholeChunkInvalidWithoutSkipInvalidIsAnError) {
   EXPECT_CALL(*mock_, IssueBatch)
       .WillOnce(Return(
-          MakeError(absl::StatusCode::kInvalidArgument, "invalid request", kReasonInvalidRequest,
+          MakeError(absl::StatusCode::kInvalidArgument, "invalid request", magiclink::v1::INVALID_REQUEST,
                     {}, {{"recipients[0].email", "bad"}, {"recipients[1].email", "bad"}})));
   EXPECT_THAT(client_.IssueBatch(Request(2, "n")),
-              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 
 TEST_F(ClientIssueBatchTest, ResponseThatDoesNotAccountForEveryRecipientIsAnError) {
@@ -319,9 +319,9 @@ TEST_F(ClientIssueBatchTest, ResponseThatDoesNotAccountForEveryRecipientIsAnErro
 TEST_F(ClientIssueBatchTest, EmptyRequestIsSentOnceSoTheServerJudgesIt) {
   EXPECT_CALL(*mock_, IssueBatch)
       .WillOnce(Return(
-          MakeError(absl::StatusCode::kInvalidArgument, "no recipients", kReasonInvalidRequest)));
+          MakeError(absl::StatusCode::kInvalidArgument, "no recipients", magiclink::v1::INVALID_REQUEST)));
   EXPECT_THAT(client_.IssueBatch(Request(0, "z")),
-              ClientErrorIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ TEST(ClientListLinksTest, ErrorOnALaterPageIsReturned) {
   EXPECT_CALL(*mock, ListLinks)
       .WillOnce(Return(Page(0, 2, "p2")))
       .WillOnce(Return(
-          MakeError(absl::StatusCode::kInvalidArgument, "bad page_token", kReasonInvalidRequest)));
+          MakeError(absl::StatusCode::kInvalidArgument, "bad page_token", magiclink::v1::INVALID_REQUEST)));
   EXPECT_THAT(Client(mock).ListAllLinks(Request()),
               ClientCodeIs(absl::StatusCode::kInvalidArgument));
 }

@@ -21,7 +21,7 @@ using ::testing::Return;
 using ::testing::SizeIs;
 
 absl::Status Unavailable() {
-  return MakeError(absl::StatusCode::kUnavailable, "store down", kReasonStoreUnavailable);
+  return MakeError(absl::StatusCode::kUnavailable, "store down", magiclink::v1::STORE_UNAVAILABLE);
 }
 
 class ClientRetryTest : public ::testing::Test {

@@ -111,16 +111,16 @@ TEST_F(ClientSecureE2eTest, ApiKeyOverTlsIssuesAndTheWebTierKeyConsumes) {
 
 TEST_F(ClientSecureE2eTest, MissingOrUnknownKeyIsUnauthenticatedAndNotEchoed) {
   EXPECT_THAT(Connect(Options("")).GetBatch("b_x"),
-              ClientErrorIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED"));
+              ClientErrorIs(absl::StatusCode::kUnauthenticated, magiclink::v1::UNAUTHENTICATED));
   const std::string wrong = "wrong-key-Zq81xN4mB7cV2kL9pR3tY6wE0aS5dF";
   absl::StatusOr<v1::GetBatchResponse> result = Connect(Options(wrong)).GetBatch("b_x");
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED"));
+  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kUnauthenticated, magiclink::v1::UNAUTHENTICATED));
   EXPECT_THAT(result.status().message(), Not(HasSubstr(wrong)));
 }
 
 TEST_F(ClientSecureE2eTest, KeyWithoutTheScopeIsPermissionDenied) {
   EXPECT_THAT(Connect(Options(kWebTierKey)).IssueBatch(Invites()),
-              ClientErrorIs(absl::StatusCode::kPermissionDenied, "SCOPE_NOT_GRANTED"));
+              ClientErrorIs(absl::StatusCode::kPermissionDenied, magiclink::v1::SCOPE_NOT_GRANTED));
 }
 
 TEST_F(ClientSecureE2eTest, ClientCertificateAloneIdentifiesItsCaller) {
@@ -129,10 +129,10 @@ TEST_F(ClientSecureE2eTest, ClientCertificateAloneIdentifiesItsCaller) {
   options.tls.client_private_key_pem = ReadFile(Tls("client.key"));
   // "operator" may read: an unknown batch is NOT_FOUND, not UNAUTHENTICATED.
   EXPECT_THAT(Connect(options).GetBatch("b_doesnotexist"),
-              ClientErrorIs(absl::StatusCode::kNotFound, kReasonBatchNotFound));
+              ClientErrorIs(absl::StatusCode::kNotFound, magiclink::v1::BATCH_NOT_FOUND));
   // ...and may not issue.
   EXPECT_THAT(Connect(options).IssueBatch(Invites()),
-              ClientErrorIs(absl::StatusCode::kPermissionDenied, "SCOPE_NOT_GRANTED"));
+              ClientErrorIs(absl::StatusCode::kPermissionDenied, magiclink::v1::SCOPE_NOT_GRANTED));
 }
 
 TEST_F(ClientSecureE2eTest, CtlUsesTheKeyFromTheEnvironmentAndExitsFiveWhenDenied) {

@@ -5,7 +5,7 @@
 
 #include "server/core/crypto.h"
 #include "server/core/errors.h"
-#include "tests/testing/status_matchers.h"
+#include "tests/testing/reason_matchers.h"
 
 namespace magiclink {
 namespace {
@@ -42,17 +42,17 @@ TEST(CallerTest, RequireScopePurposeAndRedirect) {
   c.allowed_redirect_prefixes = {"https://app.example.com/auth"};
   EXPECT_OK(RequireScope(c, Scope::kVerify));
   EXPECT_THAT(RequireScope(c, Scope::kIssue),
-              StatusIs(absl::StatusCode::kPermissionDenied, kReasonScopeNotGranted));
+              StatusIs(absl::StatusCode::kPermissionDenied, magiclink::v1::SCOPE_NOT_GRANTED));
   EXPECT_OK(RequirePurpose(c, "login", "purpose"));
   EXPECT_THAT(RequirePurpose(c, "invite", "purpose"),
-              StatusIs(absl::StatusCode::kPermissionDenied, kReasonPurposeNotAllowed));
+              StatusIs(absl::StatusCode::kPermissionDenied, magiclink::v1::PURPOSE_NOT_ALLOWED));
   EXPECT_OK(RequireRedirect(c, "https://app.example.com/auth/callback"));
   EXPECT_OK(RequireRedirect(c, "https://app.example.com/auth?x=1"));
   // Prefixes match on a boundary only.
   EXPECT_THAT(RequireRedirect(c, "https://app.example.com/authx"),
-              StatusIs(absl::StatusCode::kPermissionDenied, kReasonRedirectNotAllowed));
+              StatusIs(absl::StatusCode::kPermissionDenied, magiclink::v1::REDIRECT_NOT_ALLOWED));
   EXPECT_THAT(RequireRedirect(c, "https://app.example.com.evil.io/auth"),
-              StatusIs(absl::StatusCode::kPermissionDenied, kReasonRedirectNotAllowed));
+              StatusIs(absl::StatusCode::kPermissionDenied, magiclink::v1::REDIRECT_NOT_ALLOWED));
 }
 
 TEST(CallerTest, UnrestrictedAllowsEverything) {
@@ -116,7 +116,7 @@ TEST(CallerDirectoryTest, AuthenticatesByKeyOrCertificate) {
   EXPECT_EQ(dir->Authenticate(std::string("new-key"), {"billing.internal"})->name, "billing");
   EXPECT_EQ(dir->Authenticate(std::string("ops-key"), {"ops.internal"})->name, "ops");
 
-  const auto unauthenticated = StatusIs(absl::StatusCode::kUnauthenticated, kReasonUnauthenticated);
+  const auto unauthenticated = StatusIs(absl::StatusCode::kUnauthenticated, magiclink::v1::UNAUTHENTICATED);
   EXPECT_THAT(dir->Authenticate(std::nullopt, {}), unauthenticated);
   EXPECT_THAT(dir->Authenticate(std::string("nope"), {}), unauthenticated);
   EXPECT_THAT(dir->Authenticate(std::nullopt, {"unknown.internal"}), unauthenticated);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "tests/testing/status_matchers.h"
+#include "tests/testing/reason_matchers.h"
 
 namespace magiclink {
 namespace {
@@ -57,7 +57,7 @@ TEST_F(IssueRulesTest, EveryBadRecipientIsListedNotJustTheFirst) {
                    {" ok@EXAMPLE.com ", {}},
                    {"x@localhost", {}}};
   absl::StatusOr<IssuePlan> plan = Plan(in);
-  EXPECT_THAT(plan, StatusIs(absl::StatusCode::kInvalidArgument, kReasonInvalidRequest));
+  EXPECT_THAT(plan, StatusIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   EXPECT_THAT(ViolationFields(plan.status()),
               ElementsAre("recipients[1].email", "recipients[3].email", "recipients[4].email"));
   std::vector<FieldViolation> v = FieldViolations(plan.status());

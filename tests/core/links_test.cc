@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/core/token_source.h"
+#include "tests/testing/sequence_token_source.h"
 #include "tests/testing/status_matchers.h"
 
 namespace magiclink {

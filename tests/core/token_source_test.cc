@@ -1,4 +1,5 @@
 #include "server/core/token_source.h"
+#include "tests/testing/sequence_token_source.h"
 
 #include <gmock/gmock.h>
 

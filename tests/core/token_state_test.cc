@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/testing/status_matchers.h"
+#include "tests/testing/reason_matchers.h"
 
 namespace magiclink {
 namespace {
@@ -23,7 +23,7 @@ TEST(TokenStateTest, ExpiresExactlyAtExpiresAt) {
   EXPECT_EQ(StateAt(c, c.expires_at - absl::Nanoseconds(1)), TokenState::kOutstanding);
   EXPECT_EQ(StateAt(c, c.expires_at), TokenState::kExpired);
   EXPECT_OK(CheckUsable(c, c.expires_at - absl::Nanoseconds(1), ""));
-  EXPECT_THAT(CheckUsable(c, c.expires_at, ""), StatusIs(kPrecondition, kReasonTokenExpired));
+  EXPECT_THAT(CheckUsable(c, c.expires_at, ""), StatusIs(kPrecondition, magiclink::v1::TOKEN_EXPIRED));
 }
 
 TEST(TokenStateTest, RevokedAndConsumedWinOverExpiry) {
@@ -31,21 +31,21 @@ TEST(TokenStateTest, RevokedAndConsumedWinOverExpiry) {
   c.consumed_at = absl::FromUnixSeconds(1500);
   EXPECT_EQ(StateAt(c, absl::FromUnixSeconds(3000)), TokenState::kConsumed);
   EXPECT_THAT(CheckUsable(c, absl::FromUnixSeconds(3000), ""),
-              StatusIs(kPrecondition, kReasonTokenAlreadyUsed));
+              StatusIs(kPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
   c.consumed_at.reset();
   c.revoked_at = absl::FromUnixSeconds(1500);
   EXPECT_EQ(StateAt(c, absl::FromUnixSeconds(3000)), TokenState::kRevoked);
   EXPECT_THAT(CheckUsable(c, absl::FromUnixSeconds(1600), ""),
-              StatusIs(kPrecondition, kReasonTokenRevoked));
+              StatusIs(kPrecondition, magiclink::v1::TOKEN_REVOKED));
 }
 
 TEST(TokenStateTest, PurposeMismatchIsReportedBeforeAnythingElse) {
   TokenClaims c = Claims();
   c.revoked_at = absl::FromUnixSeconds(1500);
   EXPECT_THAT(CheckUsable(c, absl::FromUnixSeconds(3000), "login"),
-              StatusIs(kPrecondition, kReasonPurposeMismatch));
+              StatusIs(kPrecondition, magiclink::v1::PURPOSE_MISMATCH));
   EXPECT_THAT(CheckVerify(c, absl::FromUnixSeconds(3000), "login", "", absl::Seconds(30)),
-              StatusIs(kPrecondition, kReasonPurposeMismatch));
+              StatusIs(kPrecondition, magiclink::v1::PURPOSE_MISMATCH));
 }
 
 TEST(TokenStateTest, GraceRepeatNeedsTheSameKeyInsideTheWindow) {
@@ -62,9 +62,9 @@ TEST(TokenStateTest, GraceRepeatNeedsTheSameKeyInsideTheWindow) {
   EXPECT_OK(CheckVerify(c, inside, "", "key", grace));
   EXPECT_OK(CheckVerify(c, inside, "invite", "key", grace));
   EXPECT_THAT(CheckVerify(c, at_end, "", "key", grace),
-              StatusIs(kPrecondition, kReasonTokenAlreadyUsed));
+              StatusIs(kPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
   EXPECT_THAT(CheckVerify(c, inside, "", "other", grace),
-              StatusIs(kPrecondition, kReasonTokenAlreadyUsed));
+              StatusIs(kPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
   // A consume without a key leaves nothing a later key could match.
   c.consume_key_hash.clear();
   EXPECT_FALSE(IsGraceRepeat(c, "", inside, grace));

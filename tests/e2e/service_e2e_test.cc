@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing/fake_clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/e2e/test_server.h"
 #include "tests/testing/grpc_errors.h"

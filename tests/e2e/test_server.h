@@ -10,6 +10,7 @@
 
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "server/core/clock.h"
+#include "tests/testing/fake_clock.h"
 #include "server/core/keyring.h"
 #include "server/core/links.h"
 #include "server/core/token_source.h"

@@ -13,7 +13,7 @@
 #include "server/core/crypto.h"
 #include "server/store/postgres/postgres_token_store.h"
 #include "tests/store/postgres_test_support.h"
-#include "tests/testing/status_matchers.h"
+#include "tests/testing/reason_matchers.h"
 
 namespace magiclink::testing {
 namespace {
@@ -95,7 +95,7 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
         if (s.ok()) {
           ++ok;
         } else if (s.code() == absl::StatusCode::kUnavailable &&
-                   ErrorReason(s) == kReasonStoreUnavailable) {
+                   ReasonOf(s) == magiclink::v1::STORE_UNAVAILABLE) {
           ++unavailable;
         } else {
           ++other;
@@ -113,9 +113,9 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
 
   // Fails fast: a refused connection is reported at once, not after a timeout.
   const absl::Time start = absl::Now();
-  EXPECT_THAT(store.Ping(), StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(store.Ping(), StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_THAT(store.ConsumeToken({TokenHash(0)}, {}, kT0),
-              StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+              StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_LT(absl::Now() - start, options.acquire_timeout);
   EXPECT_LE(store.open_connections(), options.pool_size);
 

@@ -23,7 +23,7 @@
 #include "server/store/store_deadline.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/store/token_store_contract.h"
-#include "tests/testing/status_matchers.h"
+#include "tests/testing/reason_matchers.h"
 
 namespace magiclink::testing {
 namespace {
@@ -230,7 +230,7 @@ TEST(PostgresTokenStoreTest, ExhaustedPoolFailsWithUnavailableInsteadOfHanging) 
   const absl::Time start = absl::Now();
   absl::StatusOr<std::optional<TokenClaims>> starved = (*store)->FindToken({TokenHash("b", 0)});
   const absl::Duration waited = absl::Now() - start;
-  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_THAT(std::string(starved.status().message()), HasSubstr("busy"));
   EXPECT_GE(waited, options.acquire_timeout);
   EXPECT_LT(waited, absl::Seconds(10)) << "the wait must end at the acquire timeout";
@@ -262,7 +262,7 @@ TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
     ScopedStoreDeadline deadline(absl::Now() + absl::Milliseconds(200));
     starved = (*store)->FindToken({TokenHash("b", 0)});
   }
-  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   lock->abort();
   slow.join();
 }
@@ -385,7 +385,7 @@ TEST(PostgresTokenStoreTest, UnreachableServerIsUnavailableWithoutRevealingThePa
   // Port 1 on loopback: nothing listens, the connection is refused at once.
   PostgresOptions options = TestOptions("postgresql://magiclink:s3cret-pw@127.0.0.1:1/magiclink");
   absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(options);
-  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cret-pw")));
 }
 
@@ -416,7 +416,7 @@ TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalWithoutStoredValues) {
   NewBatch batch = MakeBatch("b", 2);
   batch.tokens[1].token_hash = batch.tokens[0].token_hash;
   absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow);
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, kReasonInternal));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, magiclink::v1::INTERNAL));
   const std::string message(r.status().message());
   EXPECT_THAT(message, HasSubstr("23505"));
   EXPECT_THAT(message, Not(HasSubstr(ByteaHex(batch.tokens[0].token_hash).substr(2))));
@@ -465,7 +465,7 @@ TEST(PostgresTokenStoreTest, ConnectionKilledMidStatementIsUnavailableAndThenRep
   victim.join();
   lock->abort();
 
-  EXPECT_THAT(killed, StatusIs(absl::StatusCode::kUnavailable, kReasonStoreUnavailable));
+  EXPECT_THAT(killed, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   absl::StatusOr<ConsumeResult> after = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0);
   ASSERT_OK(after);
   EXPECT_TRUE(after->consumed);  // the killed statement changed nothing

@@ -23,16 +23,16 @@ TEST(ParseBearerTest, AcceptsOnlyBearerWithOneToken) {
 
 TEST(StatusMappingTest, AuthErrorsCarryExactlyOneErrorInfo) {
   for (auto [code, reason] :
-       {std::pair{absl::StatusCode::kUnauthenticated, kReasonUnauthenticated},
-        std::pair{absl::StatusCode::kPermissionDenied, kReasonScopeNotGranted},
-        std::pair{absl::StatusCode::kPermissionDenied, kReasonPurposeNotAllowed},
-        std::pair{absl::StatusCode::kPermissionDenied, kReasonRedirectNotAllowed}}) {
+       {std::pair{absl::StatusCode::kUnauthenticated, magiclink::v1::UNAUTHENTICATED},
+        std::pair{absl::StatusCode::kPermissionDenied, magiclink::v1::SCOPE_NOT_GRANTED},
+        std::pair{absl::StatusCode::kPermissionDenied, magiclink::v1::PURPOSE_NOT_ALLOWED},
+        std::pair{absl::StatusCode::kPermissionDenied, magiclink::v1::REDIRECT_NOT_ALLOWED}}) {
     grpc::Status s = ToGrpcStatus(ErrorWithReason(code, reason, "denied"));
     EXPECT_EQ(static_cast<int>(s.error_code()), static_cast<int>(code));
     testing::GrpcErrorDetails d = testing::DecodeDetails(s);
     EXPECT_EQ(d.error_infos, 1);
     EXPECT_EQ(d.bad_requests, 0);
-    EXPECT_EQ(d.info.reason(), reason);
+    EXPECT_EQ(d.info.reason(), magiclink::v1::ErrorReason_Name(reason));
   }
 }
 

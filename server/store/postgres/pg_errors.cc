@@ -18,7 +18,7 @@ PgFailure Unavailable(absl::string_view message, bool connection_unusable) {
 PgFailure Internal(absl::string_view message) {
   // A connection that hit an unexpected error may be mid-protocol (e.g. in a
   // COPY): closing it is cheaper than reasoning about its state.
-  return {ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message), false, true};
+  return {ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message), false, true};
 }
 
 PgFailure FromSqlState(absl::string_view operation, const std::string& state) {

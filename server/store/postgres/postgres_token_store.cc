@@ -22,7 +22,7 @@ namespace {
 constexpr int kMaxRequestIdRounds = 3;
 
 absl::Status Internal(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message);
+  return ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message);
 }
 
 absl::StatusOr<TokenClaims> ReadClaims(const pqxx::row& row) {

@@ -20,7 +20,7 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
     case SQLITE_PROTOCOL:
       return StoreUnavailable(message);
     default:
-      return ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message);
+      return ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message);
   }
 }
 

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   claims = client.Consume(token, "invite");
   const ml::Error error(claims.status());
   if (error.code() != grpc::StatusCode::FAILED_PRECONDITION ||
-      error.reason() != ml::kReasonTokenAlreadyUsed || error.domain() != ml::kErrorDomain) {
+      error.known_reason() != magiclink::v1::TOKEN_ALREADY_USED || error.domain() != ml::kErrorDomain) {
     std::cerr << "second Consume: " << claims.status() << "\n";
     return 1;
   }

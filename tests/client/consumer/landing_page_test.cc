@@ -14,8 +14,7 @@ using ::testing::Return;
 std::string LandingPage(magiclink::client::Client client, const std::string& token) {
   auto claims = client.Consume(token, "invite");
   if (claims.ok()) return "welcome " + claims->email();
-  if (magiclink::client::ErrorReason(claims.status()) ==
-      magiclink::client::kReasonTokenAlreadyUsed) {
+  if (magiclink::client::ReasonOf(claims.status()) == magiclink::v1::TOKEN_ALREADY_USED) {
     return "already used";
   }
   return "error";
@@ -28,7 +27,7 @@ TEST(LandingPageTest, ShowsWelcomeThenAlreadyUsed) {
   EXPECT_CALL(*mock, Verify)
       .WillOnce(Return(claims))
       .WillOnce(Return(magiclink::client::MakeError(absl::StatusCode::kFailedPrecondition, "used",
-                                                    magiclink::client::kReasonTokenAlreadyUsed)));
+                                                    magiclink::v1::TOKEN_ALREADY_USED)));
   magiclink::client::Client client(mock);
   EXPECT_EQ(LandingPage(client, "t"), "welcome ann@example.com");
   EXPECT_EQ(LandingPage(client, "t"), "already used");

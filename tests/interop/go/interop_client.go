@@ -58,7 +58,8 @@ func callContext() (context.Context, context.CancelFunc) {
 
 // expectError checks the code and the single ErrorInfo that grpc-go decodes
 // from grpc-status-details-bin.
-func expectError(err error, code codes.Code, reason, what string) {
+func expectError(err error, code codes.Code, reasonValue pb.ErrorReason, what string) {
+	reason := reasonValue.String()
 	if err == nil {
 		panic(mismatch(fmt.Sprintf("%s: succeeded, expected %s %s", what, code, reason)))
 	}
@@ -145,13 +146,13 @@ func run(target string) {
 	expect(consumed.Email == "ada@example.com" && consumed.ConsumedAt != nil, "consume: claims with consumed_at")
 
 	_, err = client.Verify(ctx, &pb.VerifyRequest{Token: tokens[0]})
-	expectError(err, codes.FailedPrecondition, "TOKEN_ALREADY_USED", "consume again")
+	expectError(err, codes.FailedPrecondition, pb.ErrorReason_TOKEN_ALREADY_USED, "consume again")
 
 	revoked, err := client.Revoke(ctx, &pb.RevokeRequest{Target: &pb.RevokeRequest_Token{Token: tokens[1]}})
 	must(err, "revoke")
 	expect(revoked.RevokedCount == 1, "revoke: one token revoked")
 	_, err = client.Verify(ctx, &pb.VerifyRequest{Token: tokens[1]})
-	expectError(err, codes.FailedPrecondition, "TOKEN_REVOKED", "verify revoked")
+	expectError(err, codes.FailedPrecondition, pb.ErrorReason_TOKEN_REVOKED, "verify revoked")
 
 	batch, err := client.GetBatch(ctx, &pb.GetBatchRequest{BatchId: issued.BatchId})
 	must(err, "get batch")

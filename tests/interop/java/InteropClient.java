@@ -12,6 +12,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
+import dev.magiclink.v1.ErrorReason;
 import dev.magiclink.v1.GetBatchRequest;
 import dev.magiclink.v1.GetBatchResponse;
 import dev.magiclink.v1.IssueBatchRequest;
@@ -76,7 +77,8 @@ public final class InteropClient {
   }
 
   // Decodes the single ErrorInfo from grpc-status-details-bin.
-  private static void expectError(Supplier<?> call, Status.Code code, String reason, String what) {
+  private static void expectError(Supplier<?> call, Status.Code code, ErrorReason reasonValue, String what) {
+    String reason = reasonValue.name();
     StatusRuntimeException error;
     try {
       call.get();
@@ -151,12 +153,12 @@ public final class InteropClient {
           "consume: claims with consumed_at");
 
       expectError(() -> stub.verify(VerifyRequest.newBuilder().setToken(tokens.get(0)).build()),
-          Status.Code.FAILED_PRECONDITION, "TOKEN_ALREADY_USED", "consume again");
+          Status.Code.FAILED_PRECONDITION, ErrorReason.TOKEN_ALREADY_USED, "consume again");
 
       long revoked = stub.revoke(RevokeRequest.newBuilder().setToken(tokens.get(1)).build()).getRevokedCount();
       expect(revoked == 1, "revoke: one token revoked");
       expectError(() -> stub.verify(VerifyRequest.newBuilder().setToken(tokens.get(1)).build()),
-          Status.Code.FAILED_PRECONDITION, "TOKEN_REVOKED", "verify revoked");
+          Status.Code.FAILED_PRECONDITION, ErrorReason.TOKEN_REVOKED, "verify revoked");
 
       GetBatchResponse batch = stub.getBatch(GetBatchRequest.newBuilder().setBatchId(issued.getBatchId()).build());
       expect(batch.getTotal() == 2 && batch.getOutstanding() == 0 && batch.getConsumed() == 1 && batch.getRevoked() == 1,

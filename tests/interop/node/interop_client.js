@@ -86,9 +86,13 @@ async function run(protoDir, target) {
   const loaded = grpc.loadPackageDefinition(definition);
   const rpcRoot = new protobuf.Root();
   rpcRoot.resolvePath = (_origin, target) => path.join(protoDir, target);
-  rpcRoot.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: true });
+  rpcRoot.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto',
+                    'magiclink/v1/magic_link_service.proto'], { keepCase: true });
   const rpcTypes = { Status: rpcRoot.lookupType('google.rpc.Status'),
                      ErrorInfo: rpcRoot.lookupType('google.rpc.ErrorInfo') };
+  // The reasons are the names of magiclink.v1.ErrorReason's values.
+  const ErrorReason = rpcRoot.lookupEnum('magiclink.v1.ErrorReason');
+  const reason = (value) => ErrorReason.valuesById[value];
 
   const credentials = grpc.credentials.createInsecure();
   const health = new loaded.grpc.health.v1.Health(target, credentials);
@@ -134,12 +138,12 @@ async function run(protoDir, target) {
            'consume: claims with consumed_at');
 
     await expectError(rpcTypes, call(client, 'Verify', { token: tokens[0] }),
-                      grpc.status.FAILED_PRECONDITION, 'TOKEN_ALREADY_USED', 'consume again');
+                      grpc.status.FAILED_PRECONDITION, reason(ErrorReason.values.TOKEN_ALREADY_USED), 'consume again');
 
     const revoked = await call(client, 'Revoke', { token: tokens[1] });
     expect(revoked.revoked_count === '1', 'revoke: one token revoked');
     await expectError(rpcTypes, call(client, 'Verify', { token: tokens[1] }),
-                      grpc.status.FAILED_PRECONDITION, 'TOKEN_REVOKED', 'verify revoked');
+                      grpc.status.FAILED_PRECONDITION, reason(ErrorReason.values.TOKEN_REVOKED), 'verify revoked');
 
     const batch = await call(client, 'GetBatch', { batch_id: issued.batch_id });
     expect(Number(batch.total) === 2 && Number(batch.outstanding || 0) === 0 &&

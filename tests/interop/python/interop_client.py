@@ -63,7 +63,8 @@ def error_info(error):
     return error.code(), info
 
 
-def expect_error(call, code, reason, what):
+def expect_error(call, code, reason_value, what):
+    reason = pb.ErrorReason.Name(reason_value)
     try:
         call()
     except grpc.RpcError as error:
@@ -128,14 +129,14 @@ def run(target):
 
         expect_error(lambda: stub.Verify(pb.VerifyRequest(token=tokens[0]),
                                          timeout=DEADLINE_SECONDS, metadata=metadata),
-                     grpc.StatusCode.FAILED_PRECONDITION, "TOKEN_ALREADY_USED", "consume again")
+                     grpc.StatusCode.FAILED_PRECONDITION, pb.TOKEN_ALREADY_USED, "consume again")
 
         revoked = stub.Revoke(pb.RevokeRequest(token=tokens[1]), timeout=DEADLINE_SECONDS,
                               metadata=metadata)
         expect(revoked.revoked_count == 1, "revoke: one token revoked")
         expect_error(lambda: stub.Verify(pb.VerifyRequest(token=tokens[1]),
                                          timeout=DEADLINE_SECONDS, metadata=metadata),
-                     grpc.StatusCode.FAILED_PRECONDITION, "TOKEN_REVOKED", "verify revoked")
+                     grpc.StatusCode.FAILED_PRECONDITION, pb.TOKEN_REVOKED, "verify revoked")
 
         batch = stub.GetBatch(pb.GetBatchRequest(batch_id=issued.batch_id),
                               timeout=DEADLINE_SECONDS, metadata=metadata)

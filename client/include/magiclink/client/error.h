@@ -2,12 +2,13 @@
 // (or absl::StatusOr); a failed one carries the server's google.rpc.Status
 // details, which `Error` decodes: the gRPC code, the message, the one
 // google.rpc.ErrorInfo (reason, domain, metadata) and, for INVALID_ARGUMENT,
-// the google.rpc.BadRequest field violations.
+// the google.rpc.BadRequest field violations. The reasons are the values of
+// the enum magiclink.v1.ErrorReason (magic_link_service.pb.h).
 //
 //   absl::StatusOr<v1::VerifyResponse> claims = client.Consume(token);
 //   if (!claims.ok()) {
 //     const Error error(claims.status());
-//     if (error.reason() == kReasonTokenAlreadyUsed) ShowAlreadyUsedPage();
+//     if (error.known_reason() == v1::TOKEN_ALREADY_USED) ShowAlreadyUsedPage();
 //     for (const FieldViolation& v : error.field_violations()) ...
 //   }
 //
@@ -24,22 +25,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "magiclink/v1/magic_link_service.pb.h"
 
 namespace magiclink::client {
 
 // The ErrorInfo domain of every magiclink error.
 inline constexpr char kErrorDomain[] = "magiclink.v1";
-
-// ErrorInfo reasons the server returns (see magic_link_service.proto).
-inline constexpr char kReasonInvalidRequest[] = "INVALID_REQUEST";
-inline constexpr char kReasonTokenNotFound[] = "TOKEN_NOT_FOUND";
-inline constexpr char kReasonTokenExpired[] = "TOKEN_EXPIRED";
-inline constexpr char kReasonTokenAlreadyUsed[] = "TOKEN_ALREADY_USED";
-inline constexpr char kReasonTokenRevoked[] = "TOKEN_REVOKED";
-inline constexpr char kReasonPurposeMismatch[] = "PURPOSE_MISMATCH";
-inline constexpr char kReasonBatchNotFound[] = "BATCH_NOT_FOUND";
-inline constexpr char kReasonRequestIdConflict[] = "REQUEST_ID_CONFLICT";
-inline constexpr char kReasonStoreUnavailable[] = "STORE_UNAVAILABLE";
 
 // The absl::Status payload type URL under which the serialized
 // google.rpc.Status (the grpc-status-details-bin trailer) travels.
@@ -69,6 +60,9 @@ class Error {
   // google.rpc.ErrorInfo.reason, e.g. "TOKEN_ALREADY_USED"; "" when absent
   // (for example when the server could not be reached at all).
   const std::string& reason() const { return reason_; }
+  // reason() as the generated enum; ERROR_REASON_UNSPECIFIED when absent or
+  // unknown to this version of the client (reason() still has the text).
+  v1::ErrorReason known_reason() const;
   // google.rpc.ErrorInfo.domain, "magiclink.v1" for server errors.
   const std::string& domain() const { return domain_; }
   // google.rpc.ErrorInfo.metadata.
@@ -85,14 +79,14 @@ class Error {
   std::vector<FieldViolation> field_violations_;
 };
 
-// Shorthand for Error(status).reason().
-std::string ErrorReason(const absl::Status& status);
+// Shorthand for Error(status).known_reason().
+v1::ErrorReason ReasonOf(const absl::Status& status);
 
 // Builds a failed status the way the connection reports a server error: one
 // ErrorInfo (domain kErrorDomain) and, when `violations` is not empty, one
 // BadRequest. For tests with MockConnection and for errors the client itself
 // detects before calling the server. `code` must not be kOk.
-absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, v1::ErrorReason reason,
                        const std::map<std::string, std::string>& metadata = {},
                        const std::vector<FieldViolation>& violations = {});
 

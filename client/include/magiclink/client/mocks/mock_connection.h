@@ -4,7 +4,7 @@
 //   auto mock = std::make_shared<magiclink::client::MockConnection>();
 //   EXPECT_CALL(*mock, Verify)
 //       .WillOnce(Return(MakeError(absl::StatusCode::kFailedPrecondition, "used",
-//                                  kReasonTokenAlreadyUsed)));
+//                                  v1::TOKEN_ALREADY_USED)));
 //   magiclink::client::Client client(mock);
 //   MyLandingPage page(client);
 //   EXPECT_EQ(page.Open("tok"), kAlreadyUsedPage);
