@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -79,6 +80,21 @@ async function startProcess(name, command, args, env, portFile) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${name} did not start:\n${redact(readLog(name))}`);
+}
+
+// A form POST with exactly these headers (fetch would add Fetch Metadata).
+function postForm(url, form, headers = {}) {
+  const body = new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers: {
+      'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body), ...headers,
+    } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, location: response.headers.location }));
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
 }
 
 const readLog = (name) => fs.readFileSync(path.join(scratch, `${name}.log`), 'utf8');
@@ -203,7 +219,7 @@ after(async () => {
 let annContext;  // the browser that accepted Ann's invitation (cases 1-3)
 let annPage;
 
-test('1. a mail scanner GETs and HEADs the link; the token stays outstanding and the browser sees the accept page',
+test('1. a mail scanner GETs and HEADs the link (and forged POSTs fail); the token stays outstanding and the browser sees the accept page',
   async () => {
     const link = linkOf(batch, 'ann@example.com');
     // A scanner: plain HTTP, no cookies, no JavaScript, following nothing.
@@ -213,6 +229,15 @@ test('1. a mail scanner GETs and HEADs the link; the token stays outstanding and
     assert.match(html, /Accept the invitation for <span class="email">ann@example.com<\/span>/);
     const head = await fetch(link.url, { method: 'HEAD', redirect: 'manual' });
     assert.equal(head.status, 200);
+    // Forged accepts: another site's form (Better Auth refuses the cross-site
+    // navigation) and a POST without this browser's cookie (no CSRF match).
+    const accept = `${appUrl}/api/auth/invite/accept`;
+    const form = { token: link.token, csrf: 'forged' };
+    const crossSite = await postForm(accept, form,
+      { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'navigate' });
+    assert.equal(crossSite.status, 403);
+    const noCookie = await postForm(accept, form);
+    assert.deepEqual(noCookie, { status: 302, location: '/welcome/problem?reason=FORM_EXPIRED' });
     assert.equal(await linkState(batch.batch_id, 'ann@example.com'), 'OUTSTANDING');
 
     ({ context: annContext, page: annPage } = await newBrowserPage());

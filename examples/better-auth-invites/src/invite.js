@@ -89,7 +89,10 @@ async function main() {
     address: process.env.MAGICLINK_ADDRESS || '127.0.0.1:50051', apiKey: process.env.MAGICLINK_API_KEY,
     deadlineMs: 30000,
   });
+  let out;
   try {
+    // Opened first, so that an existing file stops the run before any link is issued.
+    out = fs.openSync(values.out, 'wx', 0o600);
     const response = await issueInvites({
       magiclink,
       csvText: fs.readFileSync(values.csv, 'utf8'),
@@ -100,13 +103,16 @@ async function main() {
     const lines = response.links.map((l) => JSON.stringify({
       email: l.email, url: l.url, expires_at: new Date(Number(l.expires_at.seconds) * 1000).toISOString(),
     }));
-    fs.writeFileSync(values.out, lines.map((l) => `${l}\n`).join(''), { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(out, lines.map((l) => `${l}\n`).join(''));
     console.error(`batch ${response.batch_id}: ${response.links.length} links written to ${values.out}` +
                   `${response.replayed ? ' (replayed: the same links as the first run)' : ''}`);
   } catch (error) {
-    console.error(`invite: ${error.code === undefined ? error.message : errorReason(error)}`);
+    // A gRPC error's details name the field and recipient (never a token).
+    console.error(`invite: ${error.metadata ? `${errorReason(error)}: ${error.details}` : error.message}`);
     process.exitCode = 1;
   } finally {
+    if (out !== undefined) fs.closeSync(out);
+    if (process.exitCode && out !== undefined) fs.rmSync(values.out, { force: true });
     magiclink.close();
   }
 }
