@@ -71,6 +71,9 @@ export function magiclinkInvites(options) {
         throw ctx.redirect(successPath);
       }),
     },
+    // Better Auth's rate limiter (on when NODE_ENV=production): a few accepts
+    // per minute and address are plenty for a person, and slow down guessing.
+    rateLimit: [{ pathMatcher: (p) => p === '/invite/accept', window: 60, max: 10 }],
   };
 }
 
