@@ -286,11 +286,12 @@ test('3. a double submit and back + resubmit from the same browser stay signed i
     assert.deepEqual(racing.map((r) => [r.status(), r.headers().location]), [[302, '/home'], [302, '/home']]);
     await Promise.all([
       page.waitForURL(`${appUrl}/home`),
-      page.evaluate(() => {
+      // Submitted after evaluate returns, so the navigation cannot cut it short.
+      page.evaluate(() => setTimeout(() => {
         const form = document.querySelector('form');
         form.requestSubmit();
         form.requestSubmit();
-      }),
+      }, 0)),
     ]);
     assert.equal(await page.locator('#signed-in-email').innerText(), 'bob@example.com');
     assert.equal((await sessionOf(context))?.user?.email, 'bob@example.com');
