@@ -22,6 +22,7 @@ test_packages=(
   libperfmark-java libgeronimo-annotation-1.3-spec-java libguava-java
   bazel-bootstrap bazel-rules-java
   nodejs openssl procps jq bc               # nodejs brings npm on this image
+  chromium                                  # the web tier's browser test (tests/web)
 )
 
 packages=("${build_packages[@]}")
@@ -34,11 +35,15 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: everything is installed" >&2
-  exit 0
+  echo "install-deps: every Debian package is installed" >&2
+else
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-[[ $(id -u) -ne 0 ]] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}"
+if [[ "${1:-}" == "--test" ]]; then
+  # The web tier example's npm packages (pinned in its package-lock.json).
+  "$(dirname "${BASH_SOURCE[0]}")/install-example-packages.sh"
+fi
