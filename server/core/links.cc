@@ -186,10 +186,14 @@ absl::Status RedirectPolicy::Check(absl::string_view url, size_t max_length) con
 }
 
 std::string BuildLink(absl::string_view redirect_url, absl::string_view token) {
-  absl::string_view separator = "?";
-  if (redirect_url.find('?') != absl::string_view::npos) {
-    const char last = redirect_url.back();
-    separator = (last == '?' || last == '&') ? "" : "&";
+  // A '?' ends the URL as a separator only when it starts the query; a later
+  // one is part of a value ("?next=/a?" needs "&token=").
+  const size_t query_mark = redirect_url.find('?');
+  absl::string_view separator = "&";
+  if (query_mark == absl::string_view::npos) {
+    separator = "?";
+  } else if (query_mark + 1 == redirect_url.size() || redirect_url.back() == '&') {
+    separator = "";
   }
   return absl::StrCat(redirect_url, separator, "token=", token);
 }

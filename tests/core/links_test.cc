@@ -114,6 +114,8 @@ TEST(LinksTest, BuildLinkAppendsTheTokenToTheQuery) {
   EXPECT_EQ(BuildLink("http://localhost/w?a=1", "T"), "http://localhost/w?a=1&token=T");
   EXPECT_EQ(BuildLink("http://localhost/w?", "T"), "http://localhost/w?token=T");
   EXPECT_EQ(BuildLink("http://localhost/w?a=1&", "T"), "http://localhost/w?a=1&token=T");
+  // A '?' inside the query is part of a value, not a separator.
+  EXPECT_EQ(BuildLink("http://localhost/?j=be?", "T"), "http://localhost/?j=be?&token=T");
 }
 
 TEST(LinksTest, RecognisesWellFormedTokens) {
