@@ -40,11 +40,12 @@ const char kDescription[] =
     "rejects.csv in --out_dir (with output on stdout, only to stderr unless --rejects).\n"
     "\n"
     "Resuming: lists longer than --chunk_size are issued in several calls. Chunk k always\n"
-    "holds input rows k*chunk_size+1 .. (k+1)*chunk_size minus the invalid ones, and is\n"
-    "sent under the request_id <request_id>/<k> with skip_invalid off, so its content\n"
-    "depends only on the input. After a failure (server down, deadline) the same command\n"
-    "with the printed --request_id (and the same --chunk_size) replays what was issued\n"
-    "and issues the rest, with or without --skip_invalid: nobody gets a second link.\n"
+    "holds recipients k*chunk_size+1 .. (k+1)*chunk_size of the input, less the invalid\n"
+    "ones, and is sent under the request_id <request_id>/<k> with skip_invalid off, so\n"
+    "its content depends only on the input. After a failure (server down, deadline) the\n"
+    "same command with the printed --request_id (and the same --chunk_size) replays what\n"
+    "was issued and issues the rest, with or without --skip_invalid: nobody gets a second\n"
+    "link.\n"
     "\n"
     "All or nothing: output (and the rejects file) is written only when every chunk has\n"
     "been issued; --output goes to FILE.partial and is renamed to FILE at the end. A run\n"
@@ -283,6 +284,17 @@ absl::Status WriteOutput(const ParsedFlags& flags, const std::string& format,
   return absl::OkStatus();
 }
 
+// Sends every chunk of `request` with validate_only, and with skip_invalid so
+// that one pass finds every bad row of every chunk: the result's `rejected`
+// lists them all, and nothing is written.
+absl::StatusOr<client::IssueBatchResult> ValidateList(client::Client& client,
+                                                      v1::IssueBatchRequest request,
+                                                      const client::IssueOptions& options) {
+  request.set_validate_only(true);
+  request.set_skip_invalid(true);
+  return client.IssueBatch(request, options);
+}
+
 ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
   for (const char* required : {"purpose", "redirect_url"}) {
     if (!flags.Has(required)) return ReportUsage(absl::StrCat("issue needs --", required));
@@ -336,16 +348,11 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
     };
   };
 
-  // The whole list is validated before anything is issued. The validation
-  // runs with skip_invalid, so one pass finds every bad row of every chunk.
-  v1::IssueBatchRequest validation = *request;
-  validation.set_validate_only(true);
-  validation.set_skip_invalid(true);
   ProgressBar validate_bar(std::cerr, isatty(STDERR_FILENO) != 0, ProgressBar::Phase::kValidate);
   client::IssueOptions validate_options = options;
   validate_options.on_progress = progress_to(validate_bar, nullptr);
   absl::StatusOr<client::IssueBatchResult> validated =
-      client.IssueBatch(validation, validate_options);
+      ValidateList(client, *request, validate_options);
   validate_bar.Finish();
   if (!validated.ok()) {
     RemovePartialOutput(flags);
