@@ -1,6 +1,7 @@
 // `magiclinkctl issue`: recipients in (CSV / JSON lines), links out (CSV /
 // JSON lines / Resend batch payloads). Everything that can be checked is
-// checked before the first link is issued; the call always carries a
+// checked before the first link is issued, the whole list included (every
+// chunk is sent with validate_only first); the calls always carry a
 // request_id, so a run that fails half-way can be resumed without issuing
 // any recipient twice.
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -18,6 +20,7 @@
 #include "client/ctl/link_writers.h"
 #include "client/ctl/progress_bar.h"
 #include "client/ctl/recipients_reader.h"
+#include "client/ctl/text_formats.h"
 #include "client/src/issue_plan.h"
 
 namespace magiclink::ctl {
@@ -28,9 +31,26 @@ const char kDescription[] =
     "\n"
     "Input (--input, default stdin): CSV with a header row holding an 'email' column (other\n"
     "columns become per-recipient metadata), or JSON lines ({\"email\": ..., \"name\": ...}).\n"
-    "Lists longer than --chunk_size are issued in several calls; each call is idempotent\n"
-    "under the run's request_id, so after a failure the same command with the printed\n"
-    "--request_id resumes without issuing anyone twice.\n"
+    "\n"
+    "Validation first: every chunk is sent with validate_only before any link is issued.\n"
+    "If a recipient is invalid, every bad row of the whole input is printed (input line,\n"
+    "address, reason) and nothing is issued (exit 2). With --skip_invalid the valid rows\n"
+    "are issued and the rejected ones are written, as CSV 'line,email,reason', to the\n"
+    "rejects file: --rejects, by default NAME.rejects.csv next to --output=NAME.EXT, or\n"
+    "rejects.csv in --out_dir (with output on stdout, only to stderr unless --rejects).\n"
+    "\n"
+    "Resuming: lists longer than --chunk_size are issued in several calls. Chunk k always\n"
+    "holds recipients k*chunk_size+1 .. (k+1)*chunk_size of the input, less the invalid\n"
+    "ones, and is sent under the request_id <request_id>/<k> with skip_invalid off, so\n"
+    "its content depends only on the input. After a failure (server down, deadline) the\n"
+    "same command with the printed --request_id (and the same --chunk_size) replays what\n"
+    "was issued and issues the rest, with or without --skip_invalid: nobody gets a second\n"
+    "link.\n"
+    "\n"
+    "All or nothing: output (and the rejects file) is written only when every chunk has\n"
+    "been issued; --output goes to FILE.partial and is renamed to FILE at the end. A run\n"
+    "that fails writes no output and leaves an existing FILE as it was; resume it to get\n"
+    "the complete output.\n"
     "\n"
     "Output (--format): csv (default) or jsonl to --output or stdout, or resend: files\n"
     "out-0001.json, out-0002.json, ... in --out_dir, each a JSON array of at most 100\n"
@@ -54,7 +74,11 @@ std::vector<FlagSpec> Flags() {
       {"ttl", "DURATION", "how long the links stay valid, e.g. 72h (default: server's)"},
       {"metadata", "KEY=VALUE", "batch metadata copied into every token", true},
       {"request_id", "ID", "idempotency key of this run (default: a random one)"},
-      {"skip_invalid", "", "issue the valid recipients and report the invalid ones"},
+      {"skip_invalid", "",
+       "issue the valid recipients and write the invalid ones to the rejects file"},
+      {"rejects", "FILE",
+       "rejects file for --skip_invalid (default: NAME.rejects.csv next to --output, "
+       "rejects.csv in --out_dir)"},
       {"revoke_previous", "",
        "revoke earlier outstanding links of this purpose for these addresses"},
       {"chunk_size", "N", "recipients per IssueBatch call (default 1000)"},
@@ -131,7 +155,6 @@ absl::StatusOr<v1::IssueBatchRequest> BuildRequest(const ParsedFlags& flags,
   v1::IssueBatchRequest request;
   request.set_purpose(flags.Get("purpose"));
   request.set_redirect_url(flags.Get("redirect_url"));
-  request.set_skip_invalid(flags.GetBool("skip_invalid"));
   request.set_revoke_previous(flags.GetBool("revoke_previous"));
   request.set_request_id(flags.Get("request_id", client::internal::RandomRequestId()));
   if (flags.Has("ttl")) {
@@ -154,6 +177,59 @@ absl::StatusOr<v1::IssueBatchRequest> BuildRequest(const ParsedFlags& flags,
     recipient->mutable_metadata()->insert(row.metadata.begin(), row.metadata.end());
   }
   return request;
+}
+
+// `reason` with each "recipients[i]" (an input position) told as the input
+// line it is, e.g. "duplicate of line 4".
+std::string ReasonWithLines(absl::string_view reason, const RecipientTable& table) {
+  return client::internal::RewriteRecipientIndices(
+      reason, [&](size_t index) -> std::optional<std::string> {
+        if (index >= table.rows.size()) return std::nullopt;
+        return absl::StrCat("line ", table.rows[index].line);
+      });
+}
+
+// Prints every invalid row: input line, address, reason.
+void ReportInvalidRows(const std::vector<client::RejectedRecipient>& rejected,
+                       const RecipientTable& table, absl::string_view verb) {
+  for (const client::RejectedRecipient& r : rejected) {
+    std::cerr << "magiclinkctl: " << verb << " line " << table.rows[r.index].line << " ("
+              << absl::CHexEscape(r.email) << "): " << ReasonWithLines(r.reason, table) << "\n";
+  }
+}
+
+// Where --skip_invalid writes the rejected rows; "" for stderr only.
+std::string RejectsPath(const ParsedFlags& flags) {
+  if (flags.Has("rejects")) return flags.Get("rejects");
+  if (flags.Has("out_dir")) {
+    return (std::filesystem::path(flags.Get("out_dir")) / "rejects.csv").string();
+  }
+  if (!flags.Has("output")) return "";
+  const std::filesystem::path output(flags.Get("output"));
+  return (output.parent_path() / (output.stem().string() + ".rejects.csv")).string();
+}
+
+// Writes the rejects file (header "line,email,reason", one row per rejected
+// recipient) through a .partial file renamed into place.
+absl::Status WriteRejects(const std::string& path,
+                          const std::vector<client::RejectedRecipient>& rejected,
+                          const RecipientTable& table) {
+  const std::string partial = path + ".partial";
+  if (absl::Status created = CreatePrivateFile(partial); !created.ok()) return created;
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  out << "line,email,reason\n";
+  for (const client::RejectedRecipient& r : rejected) {
+    out << table.rows[r.index].line << "," << CsvField(r.email) << ","
+        << CsvField(ReasonWithLines(r.reason, table)) << "\n";
+  }
+  out.close();
+  std::error_code error;
+  if (out) std::filesystem::rename(partial, path, error);
+  if (!out || error) {
+    std::remove(partial.c_str());
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
 }
 
 // Points each "recipients[i]" of a failed call at its input line.
@@ -208,6 +284,17 @@ absl::Status WriteOutput(const ParsedFlags& flags, const std::string& format,
   return absl::OkStatus();
 }
 
+// Sends every chunk of `request` with validate_only, and with skip_invalid so
+// that one pass finds every bad row of every chunk: the result's `rejected`
+// lists them all, and nothing is written.
+absl::StatusOr<client::IssueBatchResult> ValidateList(client::Client& client,
+                                                      v1::IssueBatchRequest request,
+                                                      const client::IssueOptions& options) {
+  request.set_validate_only(true);
+  request.set_skip_invalid(true);
+  return client.IssueBatch(request, options);
+}
+
 ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
   for (const char* required : {"purpose", "redirect_url"}) {
     if (!flags.Has(required)) return ReportUsage(absl::StrCat("issue needs --", required));
@@ -254,12 +341,49 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
   const bool show_progress = flags.Has("progress")
                                  ? flags.GetBool("progress")
                                  : isatty(STDERR_FILENO) && table->rows.size() > options.chunk_size;
+  const auto progress_to = [&](ProgressBar& bar, size_t* done) {
+    return [&bar, done, show_progress](const client::IssueProgress& progress) {
+      if (done != nullptr) *done = progress.recipients_done;
+      if (show_progress) bar.Update(progress);
+    };
+  };
+
+  ProgressBar validate_bar(std::cerr, isatty(STDERR_FILENO) != 0, ProgressBar::Phase::kValidate);
+  client::IssueOptions validate_options = options;
+  validate_options.on_progress = progress_to(validate_bar, nullptr);
+  absl::StatusOr<client::IssueBatchResult> validated =
+      ValidateList(client, *request, validate_options);
+  validate_bar.Finish();
+  if (!validated.ok()) {
+    RemovePartialOutput(flags);
+    const ExitCode code = ReportError(validated.status());
+    ReportInputLines(validated.status(), *table);
+    std::cerr << "magiclinkctl: nothing was issued\n";
+    return code;
+  }
+  const std::vector<client::RejectedRecipient>& rejected = validated->rejected;
+  const bool skip_invalid = flags.GetBool("skip_invalid");
+  if (!rejected.empty()) {
+    ReportInvalidRows(rejected, *table, skip_invalid ? "rejected" : "invalid");
+  }
+  if (!rejected.empty() && (!skip_invalid || rejected.size() == table->rows.size())) {
+    RemovePartialOutput(flags);
+    std::cerr << "magiclinkctl: INVALID_REQUEST: " << rejected.size() << " of "
+              << table->rows.size() << " recipient(s) are invalid; nothing was issued"
+              << (skip_invalid
+                      ? ""
+                      : " (fix them, or run again with --skip_invalid to issue the others)")
+              << "\n";
+    return kExitInvalidInput;
+  }
+
+  // Then the valid rows, chunk by chunk on the input's own boundaries and
+  // with skip_invalid off, so each chunk's content depends only on the input.
+  request->set_skip_invalid(false);
+  for (const client::RejectedRecipient& r : rejected) options.excluded.push_back(r.index);
   ProgressBar bar(std::cerr, isatty(STDERR_FILENO) != 0);
   size_t recipients_done = 0;
-  options.on_progress = [&](const client::IssueProgress& progress) {
-    recipients_done = progress.recipients_done;
-    if (show_progress) bar.Update(progress);
-  };
+  options.on_progress = progress_to(bar, &recipients_done);
   absl::StatusOr<client::IssueBatchResult> result = client.IssueBatch(*request, options);
   bar.Finish();
   const std::string resume_hint =
@@ -273,11 +397,12 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
     if (recipients_done > 0 || code == kExitUnavailable) std::cerr << resume_hint;
     return code;
   }
-  for (const client::RejectedRecipient& r : result->rejected) {
-    std::cerr << "magiclinkctl: rejected line " << table->rows[r.index].line << " (" << r.email
-              << "): " << r.reason << "\n";
+  absl::Status written = WriteOutput(flags, format, *result, *table, resend);
+  const std::string rejects_path = RejectsPath(flags);
+  if (written.ok() && skip_invalid && !rejects_path.empty()) {
+    written = WriteRejects(rejects_path, rejected, *table);
   }
-  if (absl::Status written = WriteOutput(flags, format, *result, *table, resend); !written.ok()) {
+  if (!written.ok()) {
     RemovePartialOutput(flags);
     const ExitCode code = ReportError(written);
     std::cerr << resume_hint;
@@ -285,8 +410,9 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
   }
   std::cerr << "magiclinkctl: issued " << result->links.size() << " link(s) in "
             << result->batches.size() << " batch(es)"
-            << (result->rejected.empty() ? ""
-                                         : absl::StrCat(", rejected ", result->rejected.size()))
+            << (rejected.empty() ? "" : absl::StrCat(", rejected ", rejected.size()))
+            << (skip_invalid && !rejects_path.empty() ? absl::StrCat(" (see ", rejects_path, ")")
+                                                      : "")
             << "\n";
   return kExitOk;
 }

@@ -12,14 +12,16 @@ void ProgressBar::Update(const client::IssueProgress& progress) {
   const size_t filled = progress.recipients_done * kWidth / total;
   const size_t percent = progress.recipients_done * 100 / total;
   if (redraw_) {
-    out_ << absl::StrFormat("\rissuing [%s%s] %*zu/%zu %3zu%%", std::string(filled, '#'),
-                            std::string(kWidth - filled, '-'),
+    out_ << absl::StrFormat("\r%s [%s%s] %*zu/%zu %3zu%%",
+                            phase_ == Phase::kValidate ? "validating" : "issuing",
+                            std::string(filled, '#'), std::string(kWidth - filled, '-'),
                             static_cast<int>(std::to_string(progress.recipients_total).size()),
                             progress.recipients_done, progress.recipients_total, percent)
          << std::flush;
     drawn_ = true;
   } else {
-    out_ << absl::StrFormat("issued %zu/%zu recipients (chunk %zu of %zu%s)\n",
+    out_ << absl::StrFormat("%s %zu/%zu recipients (chunk %zu of %zu%s)\n",
+                            phase_ == Phase::kValidate ? "validated" : "issued",
                             progress.recipients_done, progress.recipients_total,
                             progress.chunk_index + 1, progress.chunk_count,
                             progress.replayed ? ", replayed" : "")

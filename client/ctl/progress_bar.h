@@ -1,7 +1,9 @@
-// Issue progress on stderr. On a terminal one line redraws itself
+// Validation and issue progress on stderr. On a terminal one line redraws
+// itself
 //   issuing [##########----------]  5000/10000  50%
-// elsewhere (a log file, with --progress) each chunk prints its own line, so
-// the log stays readable.
+// elsewhere (a log file, with --progress) each chunk prints its own line
+//   issued 5000/10000 recipients (chunk 5 of 10)
+// so the log stays readable.
 #ifndef MAGICLINK_CLIENT_CTL_PROGRESS_BAR_H_
 #define MAGICLINK_CLIENT_CTL_PROGRESS_BAR_H_
 
@@ -14,8 +16,12 @@ namespace magiclink::ctl {
 
 class ProgressBar {
  public:
+  // What the chunks are being sent for: a validate_only pass, or issuing.
+  enum class Phase { kValidate, kIssue };
+
   // `redraw`: draw in place with '\r' (for a terminal).
-  ProgressBar(std::ostream& out, bool redraw) : out_(out), redraw_(redraw) {}
+  ProgressBar(std::ostream& out, bool redraw, Phase phase = Phase::kIssue)
+      : out_(out), redraw_(redraw), phase_(phase) {}
 
   void Update(const client::IssueProgress& progress);
   // Ends the in-place line, so later messages start on a fresh one.
@@ -24,6 +30,7 @@ class ProgressBar {
  private:
   std::ostream& out_;
   const bool redraw_;
+  const Phase phase_;
   bool drawn_ = false;
 };
 

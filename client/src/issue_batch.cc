@@ -23,9 +23,9 @@ using internal::ChunkPlan;
 using internal::MapRecipientIndices;
 
 // Adds one chunk's response to `result`, checking that it accounts for every
-// recipient sent exactly once.
+// recipient sent exactly once (a validation answers with rejections only).
 absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan& chunk,
-                        IssueBatchResult& result) {
+                        bool validate_only, IssueBatchResult& result) {
   const std::size_t sent = chunk.input_indices.size();
   std::vector<bool> rejected(sent, false);
   for (const v1::RejectedRecipient& r : response.rejected()) {
@@ -35,6 +35,12 @@ absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan&
     rejected[r.index()] = true;
     result.rejected.push_back({chunk.input_indices[r.index()], r.email(),
                                MapRecipientIndices(r.reason(), chunk.input_indices)});
+  }
+  if (validate_only) {
+    if (response.links_size() != 0 || !response.batch_id().empty()) {
+      return absl::InternalError("IssueBatch validate_only response holds a batch or links");
+    }
+    return absl::OkStatus();
   }
   if (static_cast<std::size_t>(response.links_size()) +
           static_cast<std::size_t>(response.rejected_size()) !=
@@ -125,7 +131,7 @@ absl::StatusOr<IssueBatchResult> Client::IssueBatch(const v1::IssueBatchRequest&
   const std::string base_request_id =
       request.request_id().empty() ? internal::RandomRequestId() : request.request_id();
   absl::StatusOr<internal::IssuePlan> plan =
-      internal::PlanIssue(request, options.chunk_size, base_request_id);
+      internal::PlanIssue(request, options.chunk_size, base_request_id, options.excluded);
   if (!plan.ok()) return plan.status();
 
   // Everything but the recipients, copied once rather than once per chunk.
@@ -145,7 +151,8 @@ absl::StatusOr<IssueBatchResult> Client::IssueBatch(const v1::IssueBatchRequest&
     absl::StatusOr<v1::IssueBatchResponse> response = connection_->IssueBatch(call);
     IssueProgress progress;
     if (response.ok()) {
-      if (absl::Status merged = MergeChunk(*response, chunk, result); !merged.ok()) {
+      if (absl::Status merged = MergeChunk(*response, chunk, request.validate_only(), result);
+          !merged.ok()) {
         return ChunkError(merged, chunk, plan->chunk_count);
       }
       progress.batch_id = response->batch_id();

@@ -42,7 +42,8 @@ std::string RandomRequestId() {
 }
 
 absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::size_t chunk_size,
-                                    absl::string_view base_request_id) {
+                                    absl::string_view base_request_id,
+                                    const std::vector<std::size_t>& excluded) {
   if (chunk_size == 0) {
     return InvalidRequest("invalid request: chunk_size must be at least 1",
                           {{"chunk_size", "must be at least 1"}});
@@ -59,6 +60,10 @@ absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::s
                           {{"request_id", why}});
   }
 
+  std::vector<bool> is_excluded(total, false);
+  for (const std::size_t i : excluded) {
+    if (i < total) is_excluded[i] = true;
+  }
   std::unordered_map<std::string, std::size_t> first_index_of;
   std::vector<FieldViolation> duplicates;
   for (std::size_t c = 0; c < plan.chunk_count; ++c) {
@@ -68,6 +73,7 @@ absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::s
     chunk.end_index = std::min(total, chunk.first_index + chunk_size);
     chunk.request_id = ChunkRequestId(base_request_id, c);
     for (std::size_t i = chunk.first_index; i < chunk.end_index; ++i) {
+      if (is_excluded[i]) continue;
       const std::string& email = request.recipients(static_cast<int>(i)).email();
       const std::string key = DuplicateKey(email);
       if (!key.empty()) {
@@ -97,8 +103,9 @@ absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::s
   return plan;
 }
 
-std::string MapRecipientIndices(absl::string_view text,
-                                const std::vector<std::size_t>& input_indices) {
+std::string RewriteRecipientIndices(
+    absl::string_view text,
+    const std::function<std::optional<std::string>(std::size_t)>& replacement) {
   static constexpr absl::string_view kPrefix = "recipients[";
   std::string out;
   std::size_t pos = 0;
@@ -108,18 +115,29 @@ std::string MapRecipientIndices(absl::string_view text,
     const std::size_t digits = start + kPrefix.size();
     const std::size_t close = text.find(']', digits);
     std::size_t index = 0;
-    if (close == absl::string_view::npos ||
-        !absl::SimpleAtoi(text.substr(digits, close - digits), &index) ||
-        index >= input_indices.size()) {
+    std::optional<std::string> replaced;
+    if (close != absl::string_view::npos &&
+        absl::SimpleAtoi(text.substr(digits, close - digits), &index)) {
+      replaced = replacement(index);
+    }
+    if (!replaced) {
       absl::StrAppend(&out, text.substr(pos, digits - pos));
       pos = digits;
       continue;
     }
-    absl::StrAppend(&out, text.substr(pos, digits - pos), input_indices[index], "]");
+    absl::StrAppend(&out, text.substr(pos, start - pos), *replaced);
     pos = close + 1;
   }
   absl::StrAppend(&out, text.substr(pos));
   return out;
+}
+
+std::string MapRecipientIndices(absl::string_view text,
+                                const std::vector<std::size_t>& input_indices) {
+  return RewriteRecipientIndices(text, [&](std::size_t index) -> std::optional<std::string> {
+    if (index >= input_indices.size()) return std::nullopt;
+    return absl::StrCat("recipients[", input_indices[index], "]");
+  });
 }
 
 }  // namespace magiclink::client::internal

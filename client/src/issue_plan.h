@@ -9,6 +9,8 @@
 #define MAGICLINK_CLIENT_SRC_ISSUE_PLAN_H_
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,12 +47,20 @@ std::string ChunkRequestId(absl::string_view base, std::size_t chunk_index);
 // A fresh random request_id base (128 bits from std::random_device).
 std::string RandomRequestId();
 
-// Plans `request` in chunks of `chunk_size` under `base_request_id`.
+// Plans `request` in chunks of `chunk_size` under `base_request_id`, leaving
+// out the input positions in `excluded` (see IssueOptions::excluded).
 // INVALID_ARGUMENT (with a BadRequest) when chunk_size is 0, when the derived
 // request_ids would exceed kMaxRequestIdLength, or, without skip_invalid,
 // when an address repeats one from another chunk.
 absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::size_t chunk_size,
-                                    absl::string_view base_request_id);
+                                    absl::string_view base_request_id,
+                                    const std::vector<std::size_t>& excluded = {});
+
+// Replaces every "recipients[N]" in `text` with replacement(N); where that
+// is nullopt, the text is kept as it is.
+std::string RewriteRecipientIndices(
+    absl::string_view text,
+    const std::function<std::optional<std::string>(std::size_t)>& replacement);
 
 // Rewrites every "recipients[N]" in `text` to "recipients[input_indices[N]]",
 // turning a chunk's positions into positions in the caller's request.

@@ -29,8 +29,11 @@ class RetryingConnection : public Connection {
         random_(std::random_device{}()) {}
 
   absl::StatusOr<v1::IssueBatchResponse> IssueBatch(const v1::IssueBatchRequest& request) override {
-    // Without a request_id a repeat would issue a second set of links.
-    const Retry retry = request.request_id().empty() ? Retry::kNever : Retry::kOnUnavailable;
+    // Without a request_id a repeat would issue a second set of links; a
+    // validation writes nothing, so repeating it is always safe.
+    const Retry retry = request.request_id().empty() && !request.validate_only()
+                            ? Retry::kNever
+                            : Retry::kOnUnavailable;
     return Run(retry, [&] { return inner_->IssueBatch(request); });
   }
   absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request) override {

@@ -54,7 +54,9 @@ absl::Status CheckEntry(const CallerEntry& e) {
     }
   }
   for (const std::string& prefix : c.allowed_redirect_prefixes) {
-    if (absl::Status s = CheckUrlShape(prefix); !s.ok()) {
+    absl::Status s = CheckUrlShape(prefix);
+    if (s.ok()) s = CheckNoTokenParameter(prefix);
+    if (!s.ok()) {
       return BadCaller(c.name,
                        absl::StrCat("allowed redirect prefix '", prefix, "' ", s.message()));
     }

@@ -4,7 +4,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/core/crypto.h"
 #include "server/core/email.h"
 #include "server/core/errors.h"
 
@@ -50,7 +49,7 @@ std::string PurposeProblem(absl::string_view purpose, size_t max_length) {
   return "";
 }
 
-std::string IssueFingerprint(const IssueInput& input) {
+std::string IssueRequestContent(const IssueInput& input) {
   std::string canonical = "magiclink/v1/issue;";
   AppendField(canonical, input.purpose);
   AppendField(canonical, input.ttl ? absl::StrCat(absl::ToInt64Microseconds(*input.ttl)) : "default");
@@ -63,7 +62,7 @@ std::string IssueFingerprint(const IssueInput& input) {
     AppendField(canonical, r.email);
     AppendMetadata(canonical, r.metadata);
   }
-  return Sha256(canonical);
+  return canonical;
 }
 
 absl::StatusOr<IssuePlan> PlanIssue(const IssueInput& input, const Limits& limits,
@@ -147,7 +146,6 @@ absl::StatusOr<IssuePlan> PlanIssue(const IssueInput& input, const Limits& limit
     all.push_back({"recipients", "no recipient is valid"});
     return InvalidRequest(all);
   }
-  plan.fingerprint = IssueFingerprint(input);
   return plan;
 }
 

@@ -1,5 +1,6 @@
 // The rules for an IssueBatch request: every check, normalisation, duplicate
-// detection and the request fingerprint that makes request_id retries safe.
+// detection and the canonical request content that request_id retries are
+// fingerprinted over (the keyed fingerprint itself is TokenKeyring's).
 // Plain values in, plain values out; nothing here touches gRPC or a database.
 //
 //   absl::StatusOr<IssuePlan> plan = PlanIssue(input, limits, lifetimes, policy);
@@ -35,6 +36,9 @@ struct IssueInput {
   std::string request_id;
   bool skip_invalid = false;
   bool revoke_previous = false;
+  // Validate as IssueBatch would, write nothing (AIP-163). Not part of the
+  // request's content: a validation never stores anything to conflict with.
+  bool validate_only = false;
 };
 
 // A recipient that will get a link.
@@ -56,8 +60,6 @@ struct IssuePlan {
   std::vector<PlannedRecipient> recipients;
   std::vector<RejectedRecipient> rejected;
   absl::Duration ttl;
-  // SHA-256 over the request's content; equal for equal requests.
-  std::string fingerprint;
 };
 
 // Checks a purpose label (1-max characters of a-z, 0-9, '_', '-', '.').
@@ -72,8 +74,12 @@ std::string PurposeProblem(absl::string_view purpose, size_t max_length);
 absl::StatusOr<IssuePlan> PlanIssue(const IssueInput& input, const Limits& limits,
                                     const Lifetimes& lifetimes, const RedirectPolicy& redirects);
 
-// The fingerprint of a request's content (what PlanIssue puts in the plan).
-std::string IssueFingerprint(const IssueInput& input);
+// The canonical encoding of a request's content, which a request_id's
+// fingerprint is computed over: purpose, ttl, redirect_url, metadata,
+// skip_invalid, revoke_previous and the recipients as sent. Length-prefixed,
+// so equal only for equal content. request_id and validate_only are not
+// part of it.
+std::string IssueRequestContent(const IssueInput& input);
 
 }  // namespace magiclink
 

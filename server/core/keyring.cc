@@ -39,7 +39,8 @@ absl::StatusOr<TokenKeyring> TokenKeyring::Create(std::vector<TokenKey> keys) {
     // Independent sub-keys per use, derived with HMAC (HKDF is not in the API
     // OpenSSL and BoringSSL share).
     derived.push_back({key.id, HmacSha256Key(HmacSha256(key.secret, "magiclink/v1/token-hash")),
-                       HmacSha256(key.secret, "magiclink/v1/replay-seal")});
+                       HmacSha256(key.secret, "magiclink/v1/replay-seal"),
+                       HmacSha256(key.secret, "magiclink/v1/request-fingerprint")});
   }
   return TokenKeyring(std::move(derived));
 }
@@ -56,6 +57,19 @@ std::vector<std::string> TokenKeyring::CandidateHashes(absl::string_view token) 
     out.push_back(it->hash_key.Mac(token));
   }
   return out;
+}
+
+std::string TokenKeyring::FingerprintRequest(absl::string_view content) const {
+  return HmacSha256(keys_.back().fingerprint_key, content);
+}
+
+bool TokenKeyring::MatchesRequestFingerprint(absl::string_view stored,
+                                             absl::string_view content) const {
+  bool matched = ConstantTimeEquals(stored, Sha256(content));
+  for (const DerivedKey& key : keys_) {
+    matched |= ConstantTimeEquals(stored, HmacSha256(key.fingerprint_key, content));
+  }
+  return matched;
 }
 
 absl::StatusOr<std::string> TokenKeyring::Seal(absl::string_view plaintext,

@@ -1,5 +1,6 @@
 // The server's token keys: the one place that turns a token into what is
-// stored (a keyed hash) and that seals the material an idempotent replay needs.
+// stored (a keyed hash), that fingerprints a request_id's request and that
+// seals the material an idempotent replay needs.
 //
 // Several keys may be configured. The newest (last) one mints; all of them
 // verify, so a secret can rotate without voiding outstanding links.
@@ -11,10 +12,10 @@
 #define MAGICLINK_SERVER_CORE_KEYRING_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/core/crypto.h"
 
 namespace magiclink {
@@ -48,6 +49,18 @@ class TokenKeyring {
   // exactly one of them.
   std::vector<std::string> CandidateHashes(absl::string_view token) const;
 
+  // The fingerprint stored with a request_id's batch: HMAC-SHA-256 of the
+  // request's content (IssueRequestContent) under the newest key, so a copy
+  // of the database alone cannot confirm a guess of what was sent.
+  std::string FingerprintRequest(absl::string_view content) const;
+
+  // True when `stored` is the fingerprint of `content` under any configured
+  // key (a retry may cross a key rotation), or the bare SHA-256 of `content`
+  // that servers stored before fingerprints were keyed (such rows matter only
+  // within the idempotency window after an upgrade). Compares in constant
+  // time.
+  bool MatchesRequestFingerprint(absl::string_view stored, absl::string_view content) const;
+
   // The id of the key that mints.
   const std::string& minting_key_id() const { return keys_.back().id; }
 
@@ -63,8 +76,9 @@ class TokenKeyring {
  private:
   struct DerivedKey {
     std::string id;
-    HmacSha256Key hash_key;  // HMAC key for token hashes.
-    std::string seal_key;  // AES-256-GCM key for replay material.
+    HmacSha256Key hash_key;       // HMAC key for token hashes.
+    std::string seal_key;         // AES-256-GCM key for replay material.
+    std::string fingerprint_key;  // HMAC key for request fingerprints.
   };
   explicit TokenKeyring(std::vector<DerivedKey> keys) : keys_(std::move(keys)) {}
 

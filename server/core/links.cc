@@ -1,11 +1,117 @@
 #include "server/core/links.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/core/crypto.h"
 #include "server/core/token_source.h"
 
 namespace magiclink {
+
+namespace {
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `text` with each %XX escape decoded once (and, for query parameter names,
+// '+' as a space); a '%' not followed by two hex digits stays as it is.
+std::string PercentDecodeOnce(absl::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexDigitValue(text[i + 1]) >= 0 &&
+        HexDigitValue(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexDigitValue(text[i + 1]) * 16 + HexDigitValue(text[i + 2])));
+      i += 2;
+    } else if (plus_is_space && text[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Every form `text` takes as it is percent-decoded again and again, as a
+// chain of servers (a proxy, a framework, an application) may do: the text
+// itself first, then each decoding until one changes nothing. Each decoding
+// shortens the text, so there are at most text.size() / 2 + 1 forms.
+std::vector<std::string> DecodedForms(absl::string_view text, bool plus_is_space) {
+  std::vector<std::string> forms = {std::string(text)};
+  while (true) {
+    std::string next = PercentDecodeOnce(forms.back(), plus_is_space);
+    if (next == forms.back()) return forms;
+    forms.push_back(std::move(next));
+  }
+}
+
+// The path and query of an http(s) URL that passed CheckUrlShape's scheme
+// and authority checks; `query` is nullopt without a '?'.
+struct PathAndQuery {
+  absl::string_view path;
+  std::optional<absl::string_view> query;
+};
+
+PathAndQuery SplitPathAndQuery(absl::string_view url) {
+  const size_t scheme_end = url.find("://") + 3;
+  const size_t path_start = std::min(url.find_first_of("/?", scheme_end), url.size());
+  const size_t query_mark = url.find('?', path_start);
+  PathAndQuery parts;
+  parts.path = url.substr(path_start, query_mark - path_start);
+  if (query_mark != absl::string_view::npos) parts.query = url.substr(query_mark + 1);
+  return parts;
+}
+
+// A browser resolves "." and ".." segments before it sends the request
+// (RFC 3986 section 5.2.4), and servers that decode before they normalise
+// also resolve "%2e" forms, "%2f" / "%5c" as separators and "..;" (path
+// parameters, as Tomcat reads them). Any of these could carry the URL out of
+// the prefix it matched, so none is accepted, in any case or encoding depth.
+absl::Status CheckPathStaysInPlace(absl::string_view path) {
+  for (absl::string_view segment : absl::StrSplit(path, '/')) {
+    for (const std::string& form : DecodedForms(segment, /*plus_is_space=*/false)) {
+      if (form.find_first_of("/\\") != std::string::npos) {
+        return absl::InvalidArgumentError(
+            "path holds an encoded slash or backslash (%2F or %5C), which a server may read as a "
+            "separator");
+      }
+      const absl::string_view name = absl::string_view(form).substr(0, form.find(';'));
+      if (name == "." || name == "..") {
+        return absl::InvalidArgumentError(
+            "path holds a '.' or '..' segment (plain or percent-encoded), which a browser or "
+            "server resolves to another path");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckNoTokenParameter(absl::string_view url) {
+  const std::optional<absl::string_view> query = SplitPathAndQuery(url).query;
+  if (!query) return absl::OkStatus();
+  // Some frameworks also split parameters on ';' (Python before 3.9.2).
+  for (absl::string_view parameter : absl::StrSplit(*query, absl::ByAnyChar("&;"))) {
+    const absl::string_view name = parameter.substr(0, parameter.find('='));
+    for (const std::string& form : DecodedForms(name, /*plus_is_space=*/true)) {
+      const std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(form));
+      // "token[]" and "token[x]" fill the same parameter in PHP and Rails.
+      if (lower == "token" || absl::StartsWith(lower, "token[")) {
+        return absl::InvalidArgumentError(
+            "must not carry a 'token' query parameter: the link adds its own, and a landing page "
+            "may read the first one");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 std::vector<std::string> DevelopmentRedirectPrefixes() {
   return {"http://localhost", "http://127.0.0.1"};
@@ -33,12 +139,14 @@ absl::Status CheckUrlShape(absl::string_view url) {
   if (authority.find('@') != absl::string_view::npos) {
     return absl::InvalidArgumentError("must not contain user information ('@')");
   }
-  return absl::OkStatus();
+  return CheckPathStaysInPlace(SplitPathAndQuery(url).path);
 }
 
 absl::StatusOr<RedirectPolicy> RedirectPolicy::Create(std::vector<std::string> prefixes) {
   for (const std::string& prefix : prefixes) {
-    if (absl::Status s = CheckUrlShape(prefix); !s.ok()) {
+    absl::Status s = CheckUrlShape(prefix);
+    if (s.ok()) s = CheckNoTokenParameter(prefix);
+    if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("allowed redirect prefix '", prefix, "' ", s.message()));
     }
@@ -70,6 +178,7 @@ absl::Status RedirectPolicy::Check(absl::string_view url, size_t max_length) con
     return absl::InvalidArgumentError(absl::StrCat("exceeds ", max_length, " characters"));
   }
   if (absl::Status s = CheckUrlShape(url); !s.ok()) return s;
+  if (absl::Status s = CheckNoTokenParameter(url); !s.ok()) return s;
   for (const std::string& prefix : prefixes_) {
     if (MatchesPrefix(url, prefix)) return absl::OkStatus();
   }
@@ -77,10 +186,14 @@ absl::Status RedirectPolicy::Check(absl::string_view url, size_t max_length) con
 }
 
 std::string BuildLink(absl::string_view redirect_url, absl::string_view token) {
-  absl::string_view separator = "?";
-  if (redirect_url.find('?') != absl::string_view::npos) {
-    const char last = redirect_url.back();
-    separator = (last == '?' || last == '&') ? "" : "&";
+  // A '?' ends the URL as a separator only when it starts the query; a later
+  // one is part of a value ("?next=/a?" needs "&token=").
+  const size_t query_mark = redirect_url.find('?');
+  absl::string_view separator = "&";
+  if (query_mark == absl::string_view::npos) {
+    separator = "?";
+  } else if (query_mark + 1 == redirect_url.size() || redirect_url.back() == '&') {
+    separator = "";
   }
   return absl::StrCat(redirect_url, separator, "token=", token);
 }

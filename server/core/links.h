@@ -9,11 +9,11 @@
 #define MAGICLINK_SERVER_CORE_LINKS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace magiclink {
 
@@ -21,8 +21,16 @@ namespace magiclink {
 std::vector<std::string> DevelopmentRedirectPrefixes();
 
 // Checks that `url` is an absolute http(s) URL without userinfo, fragment,
-// spaces, control or non-ASCII characters. INVALID_ARGUMENT says why.
+// backslash, spaces, control or non-ASCII characters, whose path a browser
+// opens as written: no "." or ".." segment (also percent-encoded, in any
+// case, at any encoding depth, or followed by ";..."), no encoded slash or
+// backslash (%2F, %5C). INVALID_ARGUMENT says why.
 absl::Status CheckUrlShape(absl::string_view url);
+
+// Checks that `url` has no query parameter named "token" (in any case, with
+// the name percent-encoded at any depth, or as "token[...]"): the link's own
+// parameter, which BuildLink appends, must be the only one.
+absl::Status CheckNoTokenParameter(absl::string_view url);
 
 // Allowed redirect-URL prefixes. A URL matches a prefix only on a boundary:
 // "http://localhost" allows "http://localhost:3000/x" and "http://localhost/x"
@@ -30,10 +38,12 @@ absl::Status CheckUrlShape(absl::string_view url);
 // (after a host, ':' must start a numeric port).
 class RedirectPolicy {
  public:
-  // INVALID_ARGUMENT when a prefix is itself not a well-formed URL.
+  // INVALID_ARGUMENT when a prefix is itself not a well-formed URL (the same
+  // checks as a redirect URL's, including the token parameter).
   static absl::StatusOr<RedirectPolicy> Create(std::vector<std::string> prefixes);
 
-  // OK when `url` is well formed and starts with an allowed prefix.
+  // OK when `url` passes CheckUrlShape and CheckNoTokenParameter and starts
+  // with an allowed prefix.
   absl::Status Check(absl::string_view url, size_t max_length) const;
 
   // True when `url` starts with `prefix` on a boundary.

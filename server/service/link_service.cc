@@ -84,6 +84,13 @@ absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, con
   // Only a well-formed purpose and URL can be judged against the caller's.
   if (absl::Status s = RequirePurpose(caller, input.purpose, "purpose"); !s.ok()) return s;
   if (absl::Status s = RequireRedirect(caller, input.redirect_url); !s.ok()) return s;
+  if (input.validate_only) {
+    // Everything a real call checks before it mints has been checked; what
+    // it would answer now depends only on the store.
+    IssueResult validated;
+    validated.rejected = std::move(plan->rejected);
+    return validated;
+  }
 
   const absl::Time now = clock_.Now();
   NewBatch batch;
@@ -114,9 +121,11 @@ absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, con
     batch.tokens.push_back({std::move(hash.hash), std::move(hash.key_id), recipient.index,
                             recipient.email, std::move(recipient.metadata)});
   }
+  std::string content;  // what the request_id's fingerprint covers
   if (!input.request_id.empty()) {
+    content = IssueRequestContent(input);
     batch.request_id = input.request_id;
-    batch.request_fingerprint = plan->fingerprint;
+    batch.request_fingerprint = keyring_.FingerprintRequest(content);
     std::vector<absl::string_view> tokens;
     tokens.reserve(result.links.size());
     for (const IssuedLink& link : result.links) tokens.push_back(link.token);
@@ -128,23 +137,25 @@ absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, con
   absl::StatusOr<InsertBatchResult> inserted =
       store_.InsertBatch(batch, now, options_.lifetimes.idempotency_window);
   if (!inserted.ok()) return inserted.status();
-  if (inserted->existing) return Replay(*plan, *inserted->existing, input.redirect_url);
+  if (inserted->existing) return Replay(*plan, content, *inserted->existing, input.redirect_url);
   result.revoked_previous = inserted->revoked_previous;
   return result;
 }
 
-absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan,
+absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::string_view content,
                                                 const ExistingBatch& existing,
                                                 const std::string& redirect_url) {
-  if (!ConstantTimeEquals(existing.request_fingerprint, plan.fingerprint)) {
-    return ErrorWithReason(absl::StatusCode::kAlreadyExists, v1::REQUEST_ID_CONFLICT,
-                           "request_id was already used for a different request");
-  }
+  // Opened first: under a removed key neither the tokens nor the fingerprint
+  // can be checked, and "can no longer be replayed" is the truth.
   absl::StatusOr<std::string> tokens_text =
       keyring_.Open(existing.replay_sealed, existing.batch_id);
   if (!tokens_text.ok()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition, v1::REQUEST_ID_CONFLICT,
                            "the batch for this request_id can no longer be replayed");
+  }
+  if (!keyring_.MatchesRequestFingerprint(existing.request_fingerprint, content)) {
+    return ErrorWithReason(absl::StatusCode::kAlreadyExists, v1::REQUEST_ID_CONFLICT,
+                           "request_id was already used for a different request");
   }
   std::vector<std::string> tokens = absl::StrSplit(*tokens_text, '\n');
   absl::StatusOr<std::vector<LinkRecord>> links = store_.BatchLinks(existing.batch_id);

@@ -108,7 +108,9 @@ class LinkService {
 
   // Issues a batch recorded as issued by `caller` (see the proto for
   // semantics). Needs the issue scope (and revoke for revoke_previous); the
-  // purpose and redirect_url must be the caller's.
+  // purpose and redirect_url must be the caller's. With validate_only it
+  // makes every one of those checks, then returns the would-be rejected
+  // recipients and nothing else, without touching the store.
   absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const Caller& caller);
 
   // Checks (PEEK) or uses up (CONSUME) a token and returns its claims. Needs
@@ -139,7 +141,8 @@ class LinkService {
   // unknown or of a purpose the caller is not allowed.
   absl::StatusOr<std::optional<BatchSummary>> VisibleBatch(const std::string& batch_id,
                                                            const Caller& caller);
-  absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, const ExistingBatch& existing,
+  absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, absl::string_view content,
+                                     const ExistingBatch& existing,
                                      const std::string& redirect_url);
 
   TokenStore& store_;

@@ -42,6 +42,7 @@ absl::StatusOr<IssueInput> DecodeIssueBatch(const v1::IssueBatchRequest& request
   input.request_id = request.request_id();
   input.skip_invalid = request.skip_invalid();
   input.revoke_previous = request.revoke_previous();
+  input.validate_only = request.validate_only();
   return input;
 }
 

@@ -322,7 +322,8 @@ TEST_F(CtlE2eTest, UnreachableServerExitsFour) {
   args.push_back("--output=" + dir_.File("links.csv"));
   const CtlRun issue = Ctl(args, RecipientsCsv(2), "127.0.0.1:1");
   EXPECT_EQ(issue.exit_code, 4);
-  EXPECT_THAT(issue.err, HasSubstr("--request_id="));
+  // It failed while validating, before anything could be issued.
+  EXPECT_THAT(issue.err, HasSubstr("nothing was issued"));
   EXPECT_EQ(ReadFile(dir_.File("links.csv")), "earlier links\n");
   EXPECT_FALSE(std::filesystem::exists(dir_.File("links.csv.partial")));
 }
@@ -357,7 +358,16 @@ TEST_F(CtlE2eTest, InvalidInputExitsTwoAndPointsAtTheInputLine) {
   const CtlRun refused = Ctl(IssueArgs(), "email\nann@example.com\nnot-an-email\n");
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("INVALID_REQUEST"));
-  EXPECT_THAT(refused.err, HasSubstr("recipients[1].email is input line 3"));
+  EXPECT_THAT(refused.err, HasSubstr("invalid line 3 (not-an-email): "));
+  EXPECT_THAT(refused.err, HasSubstr("nothing was issued"));
+
+  // A request-level problem (here the redirect rules) is reported as the
+  // server words it, before anything is issued.
+  std::vector<std::string> bad_url = IssueArgs();
+  bad_url[2] = "--redirect_url=http://localhost:3000/auth/%2E%2e/admin";
+  const CtlRun refused_url = Ctl(bad_url, "email\nann@example.com\n");
+  EXPECT_EQ(refused_url.exit_code, 2);
+  EXPECT_THAT(refused_url.err, HasSubstr("redirect_url: path holds a '.' or '..' segment"));
 
   std::vector<std::string> skip = IssueArgs();
   skip.push_back("--skip_invalid");

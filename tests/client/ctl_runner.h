@@ -7,6 +7,8 @@
 #ifndef MAGICLINK_TESTS_CLIENT_CTL_RUNNER_H_
 #define MAGICLINK_TESTS_CLIENT_CTL_RUNNER_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +28,18 @@ struct CtlRun {
 CtlRun RunCtl(const magiclink::testing::TempDir& dir, std::vector<std::string> args,
               const std::string& stdin_text = "",
               const std::vector<std::pair<std::string, std::string>>& env = {});
+
+// A magiclinkctl started in the background, for tests that act while it runs
+// (its stderr grows in err_path); WaitCtl collects it as RunCtl would.
+struct StartedCtl {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+StartedCtl StartCtl(const magiclink::testing::TempDir& dir, std::vector<std::string> args,
+                    const std::string& stdin_text = "",
+                    const std::vector<std::pair<std::string, std::string>>& env = {});
+CtlRun WaitCtl(const StartedCtl& started);
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& text);

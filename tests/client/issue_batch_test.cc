@@ -316,6 +316,71 @@ TEST_F(ClientIssueBatchTest, ResponseThatDoesNotAccountForEveryRecipientIsAnErro
   EXPECT_THAT(client_.IssueBatch(Request(2, "x")), ClientCodeIs(absl::StatusCode::kInternal));
 }
 
+TEST_F(ClientIssueBatchTest, ValidateOnlyCollectsEveryChunksWouldBeRejectionsAndIssuesNothing) {
+  std::vector<v1::IssueBatchRequest> sent;
+  EXPECT_CALL(*mock_, IssueBatch).WillRepeatedly(Invoke([&](const v1::IssueBatchRequest& request) {
+    sent.push_back(request);
+    v1::IssueBatchResponse response;  // no batch, no links
+    for (int i = 0; i < request.recipients_size(); ++i) {
+      if (request.recipients(i).email() != "bad") continue;
+      v1::RejectedRecipient* r = response.add_rejected();
+      r->set_index(i);
+      r->set_email("bad");
+      r->set_reason("the address has no '@'");
+    }
+    return response;
+  }));
+  v1::IssueBatchRequest request = Request(25, "v");
+  request.set_validate_only(true);
+  request.set_skip_invalid(true);
+  request.mutable_recipients(1)->set_email("bad");
+  request.mutable_recipients(24)->set_email("bad");
+  request.mutable_recipients(15)->set_email(Email(3));  // repeats chunk 0's
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(sent, SizeIs(3));
+  for (const v1::IssueBatchRequest& call : sent) EXPECT_TRUE(call.validate_only());
+  EXPECT_THAT(result->links, IsEmpty());
+  EXPECT_THAT(result->batches, IsEmpty());
+  ASSERT_THAT(result->rejected, SizeIs(3));
+  EXPECT_EQ(result->rejected[0].index, 1u);
+  EXPECT_EQ(result->rejected[1].index, 15u);
+  EXPECT_EQ(result->rejected[1].reason, "duplicate of recipients[3]");
+  EXPECT_EQ(result->rejected[2].index, 24u);
+}
+
+TEST_F(ClientIssueBatchTest, ExcludedRecipientsLeaveChunkBoundariesAndRequestIdsWhereTheyWere) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  IssueOptions options;
+  options.chunk_size = 10;
+  options.excluded = {0, 12, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(35, "x"), options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // Chunk 2 (positions 20-29) is empty and not sent; chunk 3 keeps its id.
+  ASSERT_THAT(issuer.requests, SizeIs(3));
+  EXPECT_EQ(issuer.requests[0].request_id(), "x/0");
+  EXPECT_EQ(issuer.requests[0].recipients_size(), 9);
+  EXPECT_EQ(issuer.requests[0].recipients(0).email(), Email(1));
+  EXPECT_EQ(issuer.requests[1].request_id(), "x/1");
+  EXPECT_EQ(issuer.requests[1].recipients(2).email(), Email(13));
+  EXPECT_EQ(issuer.requests[2].request_id(), "x/3");
+  EXPECT_EQ(issuer.requests[2].recipients(0).email(), Email(30));
+  ASSERT_THAT(result->links, SizeIs(35 - 12));
+  EXPECT_EQ(result->links[0].index, 1u);
+  EXPECT_EQ(result->links[11].index, 13u);
+  EXPECT_EQ(result->links[18].index, 30u);
+  EXPECT_THAT(result->rejected, IsEmpty());
+}
+
+TEST_F(ClientIssueBatchTest, ValidateOnlyResponseWithLinksIsAnError) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = Request(2, "v");
+  request.set_validate_only(true);
+  EXPECT_THAT(client_.IssueBatch(request), ClientCodeIs(absl::StatusCode::kInternal));
+}
+
 TEST_F(ClientIssueBatchTest, EmptyRequestIsSentOnceSoTheServerJudgesIt) {
   EXPECT_CALL(*mock_, IssueBatch)
       .WillOnce(Return(

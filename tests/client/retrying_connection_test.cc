@@ -74,6 +74,17 @@ TEST_F(ClientRetryTest, IssueBatchWithoutRequestIdIsNeverRetried) {
   EXPECT_THAT(sleeps_, SizeIs(0));
 }
 
+TEST_F(ClientRetryTest, IssueBatchValidationIsRetriedEvenWithoutRequestId) {
+  EXPECT_CALL(*mock_, IssueBatch)
+      .WillOnce(Return(Unavailable()))
+      .WillOnce(Return(v1::IssueBatchResponse()));
+  v1::IssueBatchRequest request;
+  request.add_recipients()->set_email("ann@example.com");
+  request.set_validate_only(true);
+  EXPECT_TRUE(Retrying()->IssueBatch(request).ok());
+  EXPECT_THAT(sleeps_, SizeIs(1));
+}
+
 TEST_F(ClientRetryTest, IssueBatchWithRequestIdIsRetriedWithTheSameId) {
   v1::IssueBatchResponse issued;
   issued.set_batch_id("b_1");

@@ -81,6 +81,12 @@ TEST(CallerDirectoryTest, RejectsInvalidEntries) {
   CallerEntry bad_prefix = Entry("a", {"k"});
   bad_prefix.caller.allowed_redirect_prefixes = {"ftp://x"};
   EXPECT_THAT(bad(bad_prefix), StatusIs(absl::StatusCode::kInvalidArgument));
+  // A caller's prefixes follow the redirect rules too.
+  for (const char* prefix : {"https://a.example/auth/../admin/", "https://a.example/a%2Fb/",
+                             "https://a.example/auth?TOKEN="}) {
+    bad_prefix.caller.allowed_redirect_prefixes = {prefix};
+    EXPECT_THAT(bad(bad_prefix), StatusIs(absl::StatusCode::kInvalidArgument)) << prefix;
+  }
   CallerEntry needs_cert = Entry("a", {"k"});
   needs_cert.require_client_certificate = true;
   EXPECT_THAT(bad(needs_cert), StatusIs(absl::StatusCode::kInvalidArgument));

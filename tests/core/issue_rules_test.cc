@@ -46,7 +46,6 @@ TEST_F(IssueRulesTest, ValidRequestIsPlannedInOrderWithMergedMetadata) {
   EXPECT_EQ(plan->recipients[0].metadata, (Metadata{{"team", "blue"}, {"name", "default"}}));
   EXPECT_EQ(plan->recipients[1].metadata, (Metadata{{"team", "blue"}, {"name", "Bee"}}));
   EXPECT_EQ(plan->ttl, lifetimes_.default_ttl);
-  EXPECT_EQ(plan->fingerprint.size(), 32u);
 }
 
 TEST_F(IssueRulesTest, EveryBadRecipientIsListedNotJustTheFirst) {
@@ -137,10 +136,10 @@ TEST_F(IssueRulesTest, PurposeRules) {
   EXPECT_NE(PurposeProblem(std::string(65, 'a'), 64), "");
 }
 
-TEST_F(IssueRulesTest, FingerprintChangesWithAnyContentChange) {
+TEST_F(IssueRulesTest, RequestContentChangesWithAnyContentChange) {
   const IssueInput base = ValidInput();
-  const std::string fp = IssueFingerprint(base);
-  EXPECT_EQ(IssueFingerprint(base), fp);
+  const std::string content = IssueRequestContent(base);
+  EXPECT_EQ(IssueRequestContent(base), content);
   std::vector<IssueInput> variants(8, base);
   variants[0].purpose = "login";
   variants[1].ttl = absl::Hours(1);
@@ -150,11 +149,73 @@ TEST_F(IssueRulesTest, FingerprintChangesWithAnyContentChange) {
   variants[5].recipients[1].metadata.clear();
   variants[6].skip_invalid = true;
   variants[7].revoke_previous = true;
-  for (const IssueInput& v : variants) EXPECT_NE(IssueFingerprint(v), fp);
-  // The request_id is not content: retries carry the same one.
+  for (const IssueInput& v : variants) EXPECT_NE(IssueRequestContent(v), content);
+  // Neither the request_id (retries carry the same one) nor validate_only (a
+  // validation stores nothing) is content.
   IssueInput with_id = base;
   with_id.request_id = "r1";
-  EXPECT_EQ(IssueFingerprint(with_id), fp);
+  with_id.validate_only = true;
+  EXPECT_EQ(IssueRequestContent(with_id), content);
+}
+
+// The rows of issue 12's table and their encoded and mixed-case variants,
+// with allowed_redirect_prefixes ["http://localhost:3000/auth/"]: each is
+// INVALID_ARGUMENT (INVALID_REQUEST) naming redirect_url, and says why.
+TEST_F(IssueRulesTest, RedirectUrlsThatABrowserWouldResolveElsewhereAreRefused) {
+  redirects_ = *RedirectPolicy::Create({"http://localhost:3000/auth/"});
+  const struct {
+    const char* url;
+    const char* why;
+  } cases[] = {
+      {"http://localhost:3000/auth/../admin/steal", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%2e%2e/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/./../x", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/welcome?token=ATTACKER", "'token' query parameter"},
+      {"http://localhost:3000/auth/%2E%2E/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%2e%2E/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/.%2e/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%2E./admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%2e/x", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/..", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/..;/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%252e%252e/admin", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/x/..?a=1", "'.' or '..' segment"},
+      {"http://localhost:3000/auth/%2f..%2fadmin", "encoded slash or backslash"},
+      {"http://localhost:3000/auth/..%2Fadmin", "encoded slash or backslash"},
+      {"http://localhost:3000/auth/..%5cadmin", "encoded slash or backslash"},
+      {"http://localhost:3000/auth/..%5Cadmin", "encoded slash or backslash"},
+      {"http://localhost:3000/auth/..\\admin", "backslash"},
+      {"http://localhost:3000/auth/w?TOKEN=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?a=1&Token=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?%74oken=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?%54%4F%4b%45%6e=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?%2574oken=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?token", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?token[]=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?a=1;token=x", "'token' query parameter"},
+      {"http://localhost:3000/auth/w?+token=x", "'token' query parameter"},
+  };
+  for (const auto& c : cases) {
+    IssueInput in = ValidInput();
+    in.redirect_url = c.url;
+    absl::StatusOr<IssuePlan> plan = Plan(in);
+    EXPECT_THAT(plan, StatusIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST)) << c.url;
+    const std::vector<FieldViolation> violations = FieldViolations(plan.status());
+    ASSERT_EQ(violations.size(), 1u) << c.url;
+    EXPECT_EQ(violations[0].field, "redirect_url") << c.url;
+    EXPECT_THAT(violations[0].description, HasSubstr(c.why)) << c.url;
+  }
+  // What stays inside the prefix, and parameters that merely resemble the
+  // link's own, are accepted.
+  for (const char* ok :
+       {"http://localhost:3000/auth/welcome", "http://localhost:3000/auth/a.b/..c/...",
+        "http://localhost:3000/auth/.well-known", "http://localhost:3000/auth/w?next=../x",
+        "http://localhost:3000/auth/w?next=%2e%2e%2fadmin", "http://localhost:3000/auth/w?tokens=1",
+        "http://localhost:3000/auth/w?my_token=1", "http://localhost:3000/auth/w?a=token"}) {
+    IssueInput in = ValidInput();
+    in.redirect_url = ok;
+    EXPECT_OK(Plan(in)) << ok;
+  }
 }
 
 }  // namespace

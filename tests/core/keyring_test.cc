@@ -55,6 +55,33 @@ TEST(KeyringTest, SealedDataOpensUnderAnyConfiguredKeyOnly) {
   EXPECT_THAT(rotated.Open("", "batch"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(KeyringTest, RequestFingerprintsAreKeyedAndSurviveRotation) {
+  const std::string content = "magiclink/v1/issue;6:invite;...";
+  TokenKeyring old_ring = *TokenKeyring::Create({{"k1", kSecretA}});
+  const std::string fingerprint = old_ring.FingerprintRequest(content);
+  // An HMAC under a sub-key of the secret, not a bare hash: a copy of the
+  // database cannot confirm a guess of what was sent.
+  EXPECT_EQ(fingerprint,
+            HmacSha256(HmacSha256(kSecretA, "magiclink/v1/request-fingerprint"), content));
+  EXPECT_NE(fingerprint, Sha256(content));
+  EXPECT_NE(fingerprint, HmacSha256(kSecretA, content));
+  EXPECT_NE(fingerprint, TokenKeyring::Create({{"k1", kSecretB}})->FingerprintRequest(content));
+
+  TokenKeyring rotated = *TokenKeyring::Create({{"k1", kSecretA}, {"k2", kSecretB}});
+  EXPECT_NE(rotated.FingerprintRequest(content), fingerprint);  // the newest key fingerprints
+  EXPECT_TRUE(rotated.MatchesRequestFingerprint(fingerprint, content));
+  EXPECT_TRUE(rotated.MatchesRequestFingerprint(rotated.FingerprintRequest(content), content));
+  EXPECT_FALSE(rotated.MatchesRequestFingerprint(fingerprint, content + "x"));
+  EXPECT_FALSE(rotated.MatchesRequestFingerprint("", content));
+  // Once k1 is gone, its fingerprints no longer match (its sealed replays
+  // could not be opened either).
+  EXPECT_FALSE(
+      TokenKeyring::Create({{"k2", kSecretB}})->MatchesRequestFingerprint(fingerprint, content));
+  // Rows stored before fingerprints were keyed still match within their window.
+  EXPECT_TRUE(rotated.MatchesRequestFingerprint(Sha256(content), content));
+  EXPECT_FALSE(rotated.MatchesRequestFingerprint(Sha256(content + "x"), content));
+}
+
 TEST(KeyringTest, ConsumeKeyHashIsBoundToTheToken) {
   EXPECT_EQ(HashConsumeKey("t1", "session"), HashConsumeKey("t1", "session"));
   EXPECT_NE(HashConsumeKey("t1", "session"), HashConsumeKey("t2", "session"));

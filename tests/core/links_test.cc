@@ -52,6 +52,49 @@ TEST(LinksTest, RejectsDangerousUrlShapes) {
   }
 }
 
+TEST(LinksTest, NothingAfterAPrefixCanLeaveItOnceResolved) {
+  RedirectPolicy auth = Policy({"http://localhost:3000/auth/"});
+  EXPECT_OK(auth.Check("http://localhost:3000/auth/welcome", 2048));
+  EXPECT_OK(auth.Check("http://localhost:3000/auth/a%20b/%41", 2048));
+  for (const char* bad :
+       {"http://localhost:3000/auth/../admin/steal", "http://localhost:3000/auth/%2e%2e/admin",
+        "http://localhost:3000/auth/./../x", "http://localhost:3000/auth/%2E%2e/admin",
+        "http://localhost:3000/auth/.%2E/admin", "http://localhost:3000/auth/./x",
+        "http://localhost:3000/auth/x/.", "http://localhost:3000/auth/x/..",
+        "http://localhost:3000/auth/..;jsessionid=1/admin",
+        "http://localhost:3000/auth/%25%32%65./x", "http://localhost:3000/auth/..%2fadmin",
+        "http://localhost:3000/auth/..%2Fadmin", "http://localhost:3000/auth/..%5cadmin",
+        "http://localhost:3000/auth/..%5Cadmin", "http://localhost:3000/auth/..\\admin",
+        "http://localhost:3000/auth/%252F"}) {
+    EXPECT_THAT(auth.Check(bad, 2048), testing::StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  // Not even where the prefix's host alone would allow it.
+  EXPECT_FALSE(Policy(DevelopmentRedirectPrefixes()).Check("http://localhost/a/../b", 2048).ok());
+  // The prefix match ends on a segment boundary.
+  EXPECT_FALSE(
+      Policy({"http://localhost:3000/auth"}).Check("http://localhost:3000/auth..", 2048).ok());
+  EXPECT_FALSE(
+      Policy({"http://localhost:3000/auth"}).Check("http://localhost:3000/auth%2fx", 2048).ok());
+  EXPECT_FALSE(
+      Policy({"http://localhost:3000/auth"}).Check("http://localhost:3000/auth;x", 2048).ok());
+}
+
+TEST(LinksTest, TheCallerCannotSupplyTheTokenParameter) {
+  RedirectPolicy dev = Policy(DevelopmentRedirectPrefixes());
+  for (const char* bad : {"http://localhost/w?token=ATTACKER", "http://localhost/w?x=1&token=a",
+                          "http://localhost/w?ToKeN=a", "http://localhost/w?%74%6F%6B%65%6E=a",
+                          "http://localhost/w?%2574oken=a", "http://localhost/w?token",
+                          "http://localhost/w?token=", "http://localhost/w?token%5B%5D=a",
+                          "http://localhost/w?x;token=a", "http://localhost/w?%20token=a"}) {
+    EXPECT_THAT(dev.Check(bad, 2048), testing::StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+    EXPECT_FALSE(CheckNoTokenParameter(bad).ok()) << bad;
+  }
+  EXPECT_OK(dev.Check("http://localhost/w?tokenx=a&x=token&a_token=1", 2048));
+  // The link itself carries exactly one: its own.
+  EXPECT_FALSE(CheckNoTokenParameter(BuildLink("http://localhost/w", "T")).ok());
+}
+
 TEST(LinksTest, EnforcesTheLengthLimit) {
   RedirectPolicy dev = Policy(DevelopmentRedirectPrefixes());
   const std::string url = "http://localhost/" + std::string(100, 'a');
@@ -62,6 +105,9 @@ TEST(LinksTest, EnforcesTheLengthLimit) {
 TEST(LinksTest, RejectsMalformedPrefixesInConfiguration) {
   EXPECT_FALSE(RedirectPolicy::Create({"ftp://x"}).ok());
   EXPECT_FALSE(RedirectPolicy::Create({"https://user@x.example"}).ok());
+  EXPECT_FALSE(RedirectPolicy::Create({"https://x.example/a/../b/"}).ok());
+  EXPECT_FALSE(RedirectPolicy::Create({"https://x.example/a%2fb/"}).ok());
+  EXPECT_FALSE(RedirectPolicy::Create({"https://x.example/a?token="}).ok());
 }
 
 TEST(LinksTest, BuildLinkAppendsTheTokenToTheQuery) {
@@ -69,6 +115,8 @@ TEST(LinksTest, BuildLinkAppendsTheTokenToTheQuery) {
   EXPECT_EQ(BuildLink("http://localhost/w?a=1", "T"), "http://localhost/w?a=1&token=T");
   EXPECT_EQ(BuildLink("http://localhost/w?", "T"), "http://localhost/w?token=T");
   EXPECT_EQ(BuildLink("http://localhost/w?a=1&", "T"), "http://localhost/w?a=1&token=T");
+  // A '?' inside the query is part of a value, not a separator.
+  EXPECT_EQ(BuildLink("http://localhost/?j=be?", "T"), "http://localhost/?j=be?&token=T");
 }
 
 TEST(LinksTest, RecognisesWellFormedTokens) {

@@ -5,14 +5,16 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/fake_clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/core/crypto.h"
+#include "server/transport/request_decoding.h"
 #include "tests/e2e/test_server.h"
 #include "tests/testing/grpc_errors.h"
 
@@ -345,6 +347,144 @@ TEST_F(ServiceE2eTest, RequestIdReplaysTheSameLinksAndRefusesDifferentContent) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(Reason(s), "REQUEST_ID_CONFLICT");
   EXPECT_EQ(CountRows("tokens"), 2);
+}
+
+// What the batches table holds as the request's fingerprint.
+std::string StoredFingerprint(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT request_fingerprint FROM batches", -1, &stmt, nullptr);
+  std::string fingerprint;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    fingerprint.assign(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                       sqlite3_column_bytes(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return fingerprint;
+}
+
+TEST_F(ServiceE2eTest, StoredRequestFingerprintIsKeyedNotABareHashOfTheRequest) {
+  IssueBatchRequest req = Request({"a@example.com", "b@example.com"});
+  req.set_request_id("keyed-fingerprint");
+  IssueBatchResponse first;
+  ASSERT_TRUE(Issue(req, &first).ok());
+  const std::string content = IssueRequestContent(*DecodeIssueBatch(req));
+  const std::string stored = StoredFingerprint(server_.db_path());
+  ASSERT_EQ(stored.size(), 32u);
+  // Someone holding the database alone cannot confirm a guess of the
+  // recipients: the fingerprint is not SHA-256 of the request's content (nor
+  // of its serialized form), but an HMAC under a sub-key of the server key.
+  EXPECT_NE(stored, Sha256(content));
+  EXPECT_NE(stored, Sha256(req.SerializeAsString()));
+  EXPECT_EQ(stored, HmacSha256(HmacSha256(std::string(32, 's'), "magiclink/v1/request-fingerprint"),
+                               content));
+
+  // A batch stored by a server from before fingerprints were keyed (bare
+  // SHA-256) still replays within its window, and still refuses other content.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(server_.db_path().c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "UPDATE batches SET request_fingerprint = ?", -1, &stmt, nullptr);
+  const std::string legacy = Sha256(content);
+  sqlite3_bind_blob(stmt, 1, legacy.data(), static_cast<int>(legacy.size()), SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  IssueBatchResponse replay;
+  ASSERT_TRUE(Issue(req, &replay).ok());
+  EXPECT_TRUE(replay.replayed());
+  EXPECT_EQ(replay.links(1).token(), first.links(1).token());
+  IssueBatchRequest changed = req;
+  changed.set_purpose("login");
+  grpc::Status s = Issue(changed, &replay);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Reason(s), "REQUEST_ID_CONFLICT");
+}
+
+TEST_F(ServiceE2eTest, ValidateOnlyAnswersAsIssueBatchWouldAndWritesNothing) {
+  IssueBatchRequest req = Request({"nope", "a@example.com", "a@EXAMPLE.com", "b@example.com"});
+  req.set_request_id("validate-first");
+  IssueBatchResponse real_answer;
+  const grpc::Status real = Issue(req, &real_answer);
+  ASSERT_EQ(real.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Without skip_invalid: the very same error and BadRequest.
+  IssueBatchRequest validate = req;
+  validate.set_validate_only(true);
+  IssueBatchResponse resp;
+  grpc::Status s = Issue(validate, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), real.error_message());
+  EXPECT_EQ(s.error_details(), real.error_details());
+
+  // With skip_invalid: the would-be rejected list, and no batch or link.
+  validate.set_skip_invalid(true);
+  s = Issue(validate, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.batch_id(), "");
+  EXPECT_EQ(resp.links_size(), 0);
+  ASSERT_EQ(resp.rejected_size(), 2);
+  EXPECT_EQ(resp.rejected(0).index(), 0);
+  EXPECT_EQ(resp.rejected(1).index(), 2);
+  EXPECT_THAT(resp.rejected(1).reason(), HasSubstr("duplicate of recipients[1]"));
+
+  // Request-level problems and the redirect rules are judged the same way.
+  IssueBatchRequest bad_url = Request({"a@example.com"});
+  bad_url.set_redirect_url("http://localhost:3000/auth/%2e%2e/admin");
+  bad_url.set_validate_only(true);
+  s = Issue(bad_url, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(DecodeDetails(s).bad_request.field_violations(0).field(), "redirect_url");
+  EXPECT_EQ(CountRows("batches"), 0);
+  EXPECT_EQ(CountRows("tokens"), 0);
+
+  // Nothing stored: the real call with the same request_id, and other content
+  // than any validation sent, issues afresh.
+  IssueBatchRequest fixed = Request({"a@example.com", "b@example.com"});
+  fixed.set_request_id("validate-first");
+  fixed.set_validate_only(true);
+  ASSERT_TRUE(Issue(fixed, &resp).ok());
+  EXPECT_EQ(CountRows("batches"), 0);
+  fixed.set_validate_only(false);
+  ASSERT_TRUE(Issue(fixed, &resp).ok());
+  EXPECT_FALSE(resp.replayed());
+  EXPECT_EQ(resp.links_size(), 2);
+  EXPECT_EQ(CountRows("tokens"), 2);
+  // And validate_only is not part of the content: validating again after the
+  // batch exists is fine, and the retry replays.
+  fixed.set_validate_only(true);
+  ASSERT_TRUE(Issue(fixed, &resp).ok());
+  fixed.set_validate_only(false);
+  IssueBatchResponse replay;
+  ASSERT_TRUE(Issue(fixed, &replay).ok());
+  EXPECT_TRUE(replay.replayed());
+  EXPECT_EQ(CountRows("tokens"), 2);
+}
+
+// Issue 12's table, against a real server: each redirect_url is refused with
+// INVALID_ARGUMENT, reason INVALID_REQUEST, a BadRequest naming redirect_url,
+// and nothing is written.
+TEST_F(ServiceE2eTest, RedirectUrlsThatLeaveTheirPrefixOrCarryATokenAreRefused) {
+  for (const char* url :
+       {"http://localhost:3000/auth/../admin/steal", "http://localhost:3000/auth/%2e%2e/admin",
+        "http://localhost:3000/auth/./../x", "http://localhost:3000/auth/welcome?token=ATTACKER",
+        "http://localhost:3000/auth/%2E%2e/admin", "http://localhost:3000/auth/..%2Fadmin",
+        "http://localhost:3000/auth/welcome?ToKen=ATTACKER",
+        "http://localhost:3000/auth/welcome?%74oken=ATTACKER"}) {
+    IssueBatchRequest req = Request({"a@example.com"});
+    req.set_redirect_url(url);
+    IssueBatchResponse resp;
+    const grpc::Status s = Issue(req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+    EXPECT_EQ(Reason(s), "INVALID_REQUEST") << url;
+    const GrpcErrorDetails d = DecodeDetails(s);
+    ASSERT_EQ(d.bad_request.field_violations_size(), 1) << url;
+    EXPECT_EQ(d.bad_request.field_violations(0).field(), "redirect_url") << url;
+  }
+  EXPECT_EQ(CountRows("batches"), 0);
 }
 
 TEST_F(ServiceE2eTest, RacingRetriesWithOneRequestIdGetOneBatchAndIdenticalLinks) {

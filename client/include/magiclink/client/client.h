@@ -54,6 +54,14 @@ struct IssueOptions {
   std::size_t chunk_size = kDefaultChunkSize;
   // Called on the calling thread after each chunk; may be empty.
   std::function<void(const IssueProgress&)> on_progress;
+  // Positions in the request's recipients not to send, typically those a
+  // validate_only pass rejected. Chunks keep the boundaries they have
+  // without exclusions (chunk k covers positions [k * chunk_size,
+  // (k + 1) * chunk_size) and sends those not excluded), so chunk k's
+  // content and request_id depend only on the request and this list, and a
+  // chunk left empty is not sent. Excluded recipients appear in neither
+  // links nor rejected.
+  std::vector<std::size_t> excluded;
 };
 
 // One link, in the order of the request's recipients.
@@ -111,6 +119,13 @@ class Client {
   // with skip_invalid) because the server only sees one chunk at a time.
   // `request.request_id()` may be at most 128 - len("/<last chunk index>")
   // characters.
+  //
+  // With request.validate_only() every chunk is validated as it would be
+  // issued and nothing is written: the result has no links and no batches;
+  // with skip_invalid its `rejected` lists every recipient a real call would
+  // reject (across all chunks, including repeats from another chunk), and
+  // without it the first failing chunk's INVALID_ARGUMENT is returned.
+  // Validation calls are retried after UNAVAILABLE even without a request_id.
   absl::StatusOr<IssueBatchResult> IssueBatch(const v1::IssueBatchRequest& request,
                                               const IssueOptions& options = {});
 

@@ -45,7 +45,8 @@ using Sleeper = std::function<void(absl::Duration)>;
 
 // Decorates `inner` with `policy`, retrying after UNAVAILABLE only the calls
 // that are safe to repeat:
-//   IssueBatch  only when request_id is set (a repeat replays the batch);
+//   IssueBatch  only when request_id is set (a repeat replays the batch) or
+//               validate_only is (nothing is written);
 //   Verify      only in PEEK mode (CONSUME, explicit or by default, never:
 //               a consume that reached the server must not be repeated);
 //   Revoke, GetBatch, ListLinks  always (they are idempotent or read-only).
