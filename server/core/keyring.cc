@@ -39,7 +39,8 @@ absl::StatusOr<TokenKeyring> TokenKeyring::Create(std::vector<TokenKey> keys) {
     // Independent sub-keys per use, derived with HMAC (HKDF is not in the API
     // OpenSSL and BoringSSL share).
     derived.push_back({key.id, HmacSha256Key(HmacSha256(key.secret, "magiclink/v1/token-hash")),
-                       HmacSha256(key.secret, "magiclink/v1/replay-seal")});
+                       HmacSha256(key.secret, "magiclink/v1/replay-seal"),
+                       HexEncode(HmacSha256(key.secret, "magiclink/v1/key-check"))});
   }
   return TokenKeyring(std::move(derived));
 }
@@ -56,6 +57,26 @@ std::vector<std::string> TokenKeyring::CandidateHashes(absl::string_view token) 
     out.push_back(it->hash_key.Mac(token));
   }
   return out;
+}
+
+std::vector<KeyCheck> TokenKeyring::KeyChecks() const {
+  std::vector<KeyCheck> out;
+  out.reserve(keys_.size());
+  for (const DerivedKey& key : keys_) out.push_back({key.id, key.check});
+  return out;
+}
+
+absl::Status TokenKeyring::CheckAgainst(const std::vector<KeyCheck>& recorded) const {
+  for (const DerivedKey& key : keys_) {
+    for (const KeyCheck& other : recorded) {
+      if (other.key_id == key.id && !ConstantTimeEquals(other.check, key.check)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("token key '", key.id,
+                         "' has another secret than the key of that id the database records"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> TokenKeyring::Seal(absl::string_view plaintext,

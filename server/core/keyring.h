@@ -11,10 +11,10 @@
 #define MAGICLINK_SERVER_CORE_KEYRING_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/core/crypto.h"
 
 namespace magiclink {
@@ -26,6 +26,17 @@ inline constexpr size_t kMinKeySecretBytes = 32;
 struct TokenKey {
   std::string id;      // 1-32 characters of [A-Za-z0-9_-]; stored with each token.
   std::string secret;  // At least kMinKeySecretBytes random bytes.
+};
+
+// What the database records per key id so that replicas can tell whether they
+// share a secret: derived from the secret, useless for hashing or sealing.
+struct KeyCheck {
+  std::string key_id;
+  std::string check;  // lower-case hex of HMAC-SHA-256(secret, "magiclink/v1/key-check")
+
+  bool operator==(const KeyCheck& other) const {
+    return key_id == other.key_id && check == other.check;
+  }
 };
 
 // What a token is stored as.
@@ -48,6 +59,13 @@ class TokenKeyring {
   // exactly one of them.
   std::vector<std::string> CandidateHashes(absl::string_view token) const;
 
+  // Every key's check value, oldest first.
+  std::vector<KeyCheck> KeyChecks() const;
+
+  // FAILED_PRECONDITION naming the first key whose id is in `recorded` with
+  // another check value (another secret under the same id); OK otherwise.
+  absl::Status CheckAgainst(const std::vector<KeyCheck>& recorded) const;
+
   // The id of the key that mints.
   const std::string& minting_key_id() const { return keys_.back().id; }
 
@@ -64,7 +82,8 @@ class TokenKeyring {
   struct DerivedKey {
     std::string id;
     HmacSha256Key hash_key;  // HMAC key for token hashes.
-    std::string seal_key;  // AES-256-GCM key for replay material.
+    std::string seal_key;    // AES-256-GCM key for replay material.
+    std::string check;       // KeyCheck::check
   };
   explicit TokenKeyring(std::vector<DerivedKey> keys) : keys_(std::move(keys)) {}
 
