@@ -7,6 +7,7 @@
 #
 #   bench/run.sh                 full run (about 6 minutes on 2 cores)
 #   bench/run.sh --smoke         tiny sizes: proves every step still works
+#   bench/run.sh --poolers-only  only prepared vs unnamed statements, direct and via pgbouncer
 #   BUILD=build bench/run.sh     where magiclinkd, load_generator, magiclinkctl are
 #
 # Results: bench/results/<UTC time>.jsonl (full runs) and stdout.
@@ -14,8 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-smoke=0
-[[ "${1:-}" == "--smoke" ]] && smoke=1
+smoke=0 poolers_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=1 ;;
+    --poolers-only) poolers_only=1 ;;
+    *) echo "usage: $0 [--smoke] [--poolers-only]" >&2; exit 2 ;;
+  esac
+done
 if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
   exec scripts/with-postgres.sh "$0" "$@"
 fi
@@ -34,6 +41,8 @@ work=$(mktemp -d /tmp/magiclink-bench.XXXXXX)
 server_pid=""
 cleanup() {
   [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [[ -n "${pgbouncer_pid:-}" ]] && kill "$pgbouncer_pid" 2>/dev/null
+  [[ -n "${pgbouncer_dir:-}" ]] && rm -rf "$pgbouncer_dir"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -116,6 +125,83 @@ for i in range($BIG): print(f'person{i}@big.example,P{i}')" >"$work/big.csv"
     "$BIG" "$label" "$links" "$(echo "$end - $start" | bc)" "$(echo "$links / ($end - $start)" | bc -l)" "$rss_before" "$rss_after")"
   stop_server
 }
+
+# What postgres.prepared_statements = false costs (the setting for
+# transaction-pooling proxies, docs/operators.md "Poolers"): every statement
+# unnamed, parsed and planned on every call. IssueBatch(1,000) and consumes
+# at 16 in flight, on a direct connection and through pgbouncer in
+# transaction mode (when installed); compare with the "postgres" rows above,
+# which use prepared statements. `bench/run.sh --poolers-only` runs just these
+# rows next to the same two scenarios with prepared statements.
+run_unnamed_scenarios() {  # run_unnamed_scenarios LABEL DATABASE_URL
+  echo '{"postgres": {"pool_size": 16, "prepared_statements": false}}' >"$work/config-unnamed.json"
+  start_server "$2" "$work/config-unnamed.json"
+  "$LOADGEN" --target="$target" --scenario=issue --batch_size=1000 --calls="$ISSUE_CALLS" \
+    --server_pid="$server_pid" --label="$1" | while read -r l; do emit "$l"; done
+  "$LOADGEN" --target="$target" --scenario=verify --mode=consume --concurrency=16 \
+    --calls="$(verify_calls 16)" --server_pid="$server_pid" --label="$1" |
+    while read -r l; do emit "$l"; done
+  stop_server
+}
+pgbouncer_pid="" pgbouncer_dir=""
+start_pgbouncer() {  # sets pgbouncer_url: database $1 through a new pgbouncer
+  # Its own folder: $work is private to this user, and pgbouncer runs as the
+  # cluster's owner.
+  local dir port hostport
+  dir=$(mktemp -d /tmp/magiclink-bench-pgbouncer.XXXXXX)
+  pgbouncer_dir=$dir
+  port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  hostport=${base_url##*@}
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=${hostport%:*} port=${hostport##*:}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = 16
+max_client_conn = 200
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  echo '"postgres" ""' >"$dir/userlist.txt"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R "${MAGICLINK_PG_USER:-postgres}" "$dir"
+    runuser -u "${MAGICLINK_PG_USER:-postgres}" -- pgbouncer -q -d "$dir/pgbouncer.ini"
+  else
+    pgbouncer -q -d "$dir/pgbouncer.ini"
+  fi
+  for _ in $(seq 50); do [[ -s "$dir/pgbouncer.pid" ]] && break; sleep 0.1; done
+  [[ -s "$dir/pgbouncer.pid" ]] || { echo "bench: pgbouncer did not start" >&2; cat "$dir/pgbouncer.log" >&2; exit 1; }
+  pgbouncer_pid=$(cat "$dir/pgbouncer.pid")
+  pgbouncer_url="${base_url%@*}@127.0.0.1:$port/$1"
+}
+run_pooler_scenarios() {
+  run_unnamed_scenarios postgres_unnamed_statements "$(new_db magiclink_bench_unnamed)"
+  if command -v pgbouncer >/dev/null; then
+    new_db magiclink_bench_pgbouncer >/dev/null
+    start_pgbouncer magiclink_bench_pgbouncer
+    run_unnamed_scenarios pgbouncer_unnamed_statements "$pgbouncer_url"
+    kill "$pgbouncer_pid"
+    pgbouncer_pid=""
+  fi
+}
+if ((poolers_only)); then
+  echo '{"postgres": {"pool_size": 16}}' >"$work/config.json"
+  start_server "$(new_db magiclink_bench_prepared)"
+  "$LOADGEN" --target="$target" --scenario=issue --batch_size=1000 --calls="$ISSUE_CALLS" \
+    --server_pid="$server_pid" --label=postgres_prepared_statements | while read -r l; do emit "$l"; done
+  "$LOADGEN" --target="$target" --scenario=verify --mode=consume --concurrency=16 \
+    --calls="$(verify_calls 16)" --server_pid="$server_pid" --label=postgres_prepared_statements |
+    while read -r l; do emit "$l"; done
+  stop_server
+  run_pooler_scenarios
+  /usr/bin/python3 bench/summarize.py "$results"
+  exit 0
+fi
 
 # --- Baseline 1: raw COPY of the rows IssueBatch writes, into the same schema.
 copy_url=$(new_db magiclink_bench_copy)
@@ -234,6 +320,8 @@ start_server "$(new_db magiclink_bench_alone)" "$work/config-alone.json"
   --calls="$(verify_calls 16)" --server_pid="$server_pid" --label=postgres_one_call_per_statement |
   while read -r l; do emit "$l"; done
 stop_server
+
+run_pooler_scenarios
 rm -rf "$work/data"
 run_store_scenarios sqlite "sqlite:$work/bench.db"
 

@@ -14,6 +14,7 @@ test_packages=(
   libgtest-dev libgmock-dev
   android-libboringssl-dev            # crypto tests also run against BoringSSL
   postgresql postgresql-contrib       # throwaway PostgreSQL 15 and pgbench
+  pgbouncer                           # transaction-pooling proxy in front of it (store tests)
   clang libclang-rt-14-dev            # libFuzzer and sanitizers
   python3-grpcio python3-protobuf     # Python interop client
   golang-go golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go-grpc

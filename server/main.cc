@@ -93,9 +93,6 @@ int Run() {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(settings->tls);
   if (!credentials.ok()) return Fail("config_invalid", credentials.status());
-  absl::StatusOr<TokenKeyring> keyring =
-      LoadTokenKeys(settings->token_keys, settings->token_keys_file);
-  if (!keyring.ok()) return Fail("token_keys_invalid", keyring.status());
   std::vector<std::string> prefixes = settings->allowed_redirect_prefixes;
   if (prefixes.empty()) {
     prefixes = DevelopmentRedirectPrefixes();
@@ -107,19 +104,31 @@ int Run() {
   absl::StatusOr<RedirectPolicy> redirects = RedirectPolicy::Create(std::move(prefixes));
   if (!redirects.ok()) return Fail("config_invalid", redirects.status());
 
-  const StoreOptions store_options{settings->postgres.pool_size, settings->postgres.acquire_timeout,
-                                   settings->postgres.connect_timeout,
-                                   settings->postgres.consume_statements,
-                                   settings->postgres.max_consume_batch};
+  const StoreOptions store_options{
+      settings->postgres.pool_size,         settings->postgres.acquire_timeout,
+      settings->postgres.connect_timeout,   settings->postgres.consume_statements,
+      settings->postgres.max_consume_batch, settings->postgres.prepared_statements};
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
       OpenTokenStore(settings->database, store_options);
   if (!store.ok()) return Fail("store_unavailable", store.status());
   Log(LogLevel::kInfo, "store_ready", {{"database", RedactDatabaseUrl(settings->database)}});
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+  const bool shared_database = !absl::StartsWith(settings->database, "sqlite:");
+  absl::StatusOr<AgreedTokenKeys> keys = LoadAgreedTokenKeys(
+      settings->token_keys, settings->token_keys_file, shared_database, **store);
+  if (!keys.ok()) return Fail("token_keys_invalid", keys.status());
+  if (keys->created_file && shared_database) {
+    Log(LogLevel::kWarning, "token_keys_created",
+        {{"detail", absl::StrCat("created ", settings->token_keys_file,
+                                 " with a new key; every other replica of this database must use "
+                                 "the same keys (copy this file, or set MAGICLINK_TOKEN_KEYS on "
+                                 "all of them)")}});
+  }
+  const TokenKeyring& keyring = keys->keyring;
 
   SystemClock clock;
   CsprngTokenSource token_source;
-  LinkService service(**store, *keyring, *redirects, clock, token_source, settings->service);
+  LinkService service(**store, keyring, *redirects, clock, token_source, settings->service);
   GrpcMagicLinkService adapter(service, settings->callers);
   GrpcServerOptions server_options;
   server_options.listen = settings->listen;

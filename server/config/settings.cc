@@ -126,6 +126,9 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (l.default_ttl > l.max_ttl) {
     return absl::InvalidArgumentError("config: default_ttl exceeds max_ttl");
   }
+  if (c.postgres().has_prepared_statements()) {
+    s.postgres.prepared_statements = c.postgres().prepared_statements();
+  }
   Limits& lim = s.service.limits;
   const config::Limits& cl = c.limits();
   for (absl::Status st : {

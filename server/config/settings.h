@@ -24,6 +24,7 @@ struct PostgresSettings {
   absl::Duration connect_timeout = absl::Seconds(3);
   int consume_statements = 2;
   int max_consume_batch = 100;
+  bool prepared_statements = true;  // false behind pgbouncer pool_mode=transaction
 };
 
 struct Settings {

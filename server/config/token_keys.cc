@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/core/crypto.h"
 
@@ -38,6 +39,11 @@ absl::Status CreateKeyFile(const std::string& path) {
   }
   return absl::OkStatus();
 }
+
+// How to give every replica the same keys, for refusals.
+constexpr char kShareKeysAdvice[] =
+    "every magiclinkd on one database must use the same token keys: set MAGICLINK_TOKEN_KEYS "
+    "from one secret store on all of them, or give them all the same key file";
 
 }  // namespace
 
@@ -86,6 +92,40 @@ absl::StatusOr<TokenKeyring> LoadTokenKeys(const std::string& from_environment,
                                            const std::string& path) {
   if (!from_environment.empty()) return ParseTokenKeys(from_environment, "MAGICLINK_TOKEN_KEYS");
   return LoadOrCreateTokenKeys(path);
+}
+
+absl::StatusOr<AgreedTokenKeys> LoadAgreedTokenKeys(const std::string& from_environment,
+                                                    const std::string& path, bool shared_database,
+                                                    TokenStore& store) {
+  bool created_file = false;
+  if (from_environment.empty() && access(path.c_str(), F_OK) != 0) {
+    if (shared_database) {
+      absl::StatusOr<std::vector<KeyCheck>> recorded = store.RecordKeyChecks({});
+      if (!recorded.ok()) return recorded.status();
+      if (!recorded->empty()) {
+        std::vector<std::string> ids;
+        for (const KeyCheck& check : *recorded) ids.push_back(check.key_id);
+        return absl::FailedPreconditionError(absl::StrCat(
+            "no token keys here (MAGICLINK_TOKEN_KEYS is unset and ", path,
+            " does not exist), and the database already records keys (", absl::StrJoin(ids, ", "),
+            ") that other replicas use; a new key file would split ",
+            "the replicas, so none is created: ", kShareKeysAdvice));
+      }
+    }
+    if (absl::Status s = CreateKeyFile(path); !s.ok()) return s;
+    created_file = true;
+  }
+  absl::StatusOr<TokenKeyring> ring = LoadTokenKeys(from_environment, path);
+  if (!ring.ok()) return ring.status();
+  absl::StatusOr<std::vector<KeyCheck>> recorded = store.RecordKeyChecks(ring->KeyChecks());
+  if (!recorded.ok()) return recorded.status();
+  if (absl::Status s = ring->CheckAgainst(*recorded); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        s.message(), " (from ",
+        from_environment.empty() ? absl::StrCat("key file ", path) : "MAGICLINK_TOKEN_KEYS",
+        "): links minted here would be rejected elsewhere; ", kShareKeysAdvice));
+  }
+  return AgreedTokenKeys{*std::move(ring), created_file};
 }
 
 }  // namespace magiclink

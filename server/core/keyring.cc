@@ -40,7 +40,8 @@ absl::StatusOr<TokenKeyring> TokenKeyring::Create(std::vector<TokenKey> keys) {
     // OpenSSL and BoringSSL share).
     derived.push_back({key.id, HmacSha256Key(HmacSha256(key.secret, "magiclink/v1/token-hash")),
                        HmacSha256(key.secret, "magiclink/v1/replay-seal"),
-                       HmacSha256(key.secret, "magiclink/v1/request-fingerprint")});
+                       HmacSha256(key.secret, "magiclink/v1/request-fingerprint"),
+                       HexEncode(HmacSha256(key.secret, "magiclink/v1/key-check"))});
   }
   return TokenKeyring(std::move(derived));
 }
@@ -70,6 +71,26 @@ bool TokenKeyring::MatchesRequestFingerprint(absl::string_view stored,
     matched |= ConstantTimeEquals(stored, HmacSha256(key.fingerprint_key, content));
   }
   return matched;
+}
+
+std::vector<KeyCheck> TokenKeyring::KeyChecks() const {
+  std::vector<KeyCheck> out;
+  out.reserve(keys_.size());
+  for (const DerivedKey& key : keys_) out.push_back({key.id, key.check});
+  return out;
+}
+
+absl::Status TokenKeyring::CheckAgainst(const std::vector<KeyCheck>& recorded) const {
+  for (const DerivedKey& key : keys_) {
+    for (const KeyCheck& other : recorded) {
+      if (other.key_id == key.id && !ConstantTimeEquals(other.check, key.check)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("token key '", key.id,
+                         "' has another secret than the key of that id the database records"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> TokenKeyring::Seal(absl::string_view plaintext,

@@ -29,6 +29,17 @@ struct TokenKey {
   std::string secret;  // At least kMinKeySecretBytes random bytes.
 };
 
+// What the database records per key id so that replicas can tell whether they
+// share a secret: derived from the secret, useless for hashing or sealing.
+struct KeyCheck {
+  std::string key_id;
+  std::string check;  // lower-case hex of HMAC-SHA-256(secret, "magiclink/v1/key-check")
+
+  bool operator==(const KeyCheck& other) const {
+    return key_id == other.key_id && check == other.check;
+  }
+};
+
 // What a token is stored as.
 struct TokenHash {
   std::string key_id;
@@ -61,6 +72,13 @@ class TokenKeyring {
   // time.
   bool MatchesRequestFingerprint(absl::string_view stored, absl::string_view content) const;
 
+  // Every key's check value, oldest first.
+  std::vector<KeyCheck> KeyChecks() const;
+
+  // FAILED_PRECONDITION naming the first key whose id is in `recorded` with
+  // another check value (another secret under the same id); OK otherwise.
+  absl::Status CheckAgainst(const std::vector<KeyCheck>& recorded) const;
+
   // The id of the key that mints.
   const std::string& minting_key_id() const { return keys_.back().id; }
 
@@ -79,6 +97,7 @@ class TokenKeyring {
     HmacSha256Key hash_key;       // HMAC key for token hashes.
     std::string seal_key;         // AES-256-GCM key for replay material.
     std::string fingerprint_key;  // HMAC key for request fingerprints.
+    std::string check;            // KeyCheck::check
   };
   explicit TokenKeyring(std::vector<DerivedKey> keys) : keys_(std::move(keys)) {}
 

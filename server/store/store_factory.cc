@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
     postgres.connect_timeout = options.connect_timeout;
     postgres.consume_statements = options.consume_statements;
     postgres.max_consume_batch = options.max_consume_batch;
+    postgres.prepared_statements = options.prepared_statements;
     absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));

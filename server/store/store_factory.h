@@ -19,6 +19,7 @@ struct StoreOptions {
   absl::Duration connect_timeout = absl::Seconds(3);
   int consume_statements = 2;
   int max_consume_batch = 100;
+  bool prepared_statements = true;
 };
 
 // Opens the store and applies pending schema migrations. INVALID_ARGUMENT for

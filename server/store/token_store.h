@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/core/keyring.h"
 #include "server/core/token_state.h"
 
 namespace magiclink {
@@ -176,6 +177,13 @@ class TokenStore {
                                             int max_rows) = 0;
 
   // OK when the database answers; UNAVAILABLE otherwise.
+  // Records each key's check value unless its id already has one (the first
+  // writer wins, also when replicas start at once) and returns every check
+  // value the database holds afterwards, by key id. With no `checks`, only
+  // reads them.
+  virtual absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
+      const std::vector<KeyCheck>& checks) = 0;
+
   virtual absl::Status Ping() = 0;
 };
 

@@ -50,7 +50,9 @@ struct StartedServer {
   void SetServing(bool serving);
 };
 
-// Starts serving `service`; UNAVAILABLE when the address cannot be bound.
+// Starts serving `service`; UNAVAILABLE when the address cannot be bound,
+// naming the cause (e.g. "Address already in use": the port is never shared
+// with another process, SO_REUSEPORT is off).
 absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
                                               grpc::Service& service);
 

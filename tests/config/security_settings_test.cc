@@ -83,6 +83,20 @@ TEST_F(SecuritySettingsTest, PostgresPoolAndConsumeCoalescingComeFromTheConfigFi
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(SecuritySettingsTest, PreparedStatementsAreOnUnlessTheConfigTurnsThemOff) {
+  absl::StatusOr<Settings> defaults = Load("{}");
+  ASSERT_OK(defaults);
+  EXPECT_TRUE(defaults->postgres.prepared_statements);
+  absl::StatusOr<Settings> pooled = Load(R"({"postgres": {"prepared_statements": false}})");
+  ASSERT_OK(pooled);
+  EXPECT_FALSE(pooled->postgres.prepared_statements);
+  absl::StatusOr<Settings> explicit_on = Load(R"({"postgres": {"preparedStatements": true}})");
+  ASSERT_OK(explicit_on);
+  EXPECT_TRUE(explicit_on->postgres.prepared_statements);
+  EXPECT_THAT(Load(R"({"postgres": {"prepared_statements": 2}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(SecuritySettingsTest, RejectsBadCallers) {
   EXPECT_THAT(Load(R"({"callers": [{"name": "a", "api_key_sha256": ["zz"], "scopes": ["read"]}]})"),
               StatusIs(absl::StatusCode::kInvalidArgument));

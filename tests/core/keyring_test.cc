@@ -29,6 +29,25 @@ TEST(KeyringTest, NewestKeyMintsAndEveryKeyVerifies) {
   EXPECT_EQ(candidates[1], minted_before.hash);  // old links still match
 }
 
+TEST(KeyringTest, KeyChecksTellSecretsApartWithoutRevealingThem) {
+  TokenKeyring ring = *TokenKeyring::Create({{"k1", kSecretA}, {"k2", kSecretB}});
+  std::vector<KeyCheck> checks = ring.KeyChecks();
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].key_id, "k1");
+  EXPECT_EQ(checks[1].key_id, "k2");
+  // The documented derivation, and nothing of the secret or the hash key.
+  EXPECT_EQ(checks[0].check, HexEncode(HmacSha256(kSecretA, "magiclink/v1/key-check")));
+  EXPECT_EQ(checks[0].check.find(HexEncode(kSecretA)), std::string::npos);
+  EXPECT_NE(checks[0].check, checks[1].check);
+
+  EXPECT_OK(ring.CheckAgainst(checks));
+  EXPECT_OK(ring.CheckAgainst({{"k9", "00"}}));  // ids it does not have: no conflict
+  TokenKeyring other = *TokenKeyring::Create({{"k2", kSecretA}});
+  absl::Status conflict = ring.CheckAgainst(other.KeyChecks());
+  EXPECT_THAT(conflict, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(conflict.message().find("'k2'"), std::string::npos) << conflict;
+}
+
 TEST(KeyringTest, HashDependsOnTheSecret) {
   TokenKeyring a = *TokenKeyring::Create({{"k1", kSecretA}});
   TokenKeyring b = *TokenKeyring::Create({{"k1", kSecretB}});

@@ -1,19 +1,27 @@
 // Several real magiclinkd processes on one PostgreSQL database: exactly-once
-// consumption and request_id de-duplication are decided by the database, and
-// a replica killed in the middle of a large IssueBatch leaves the batch whole
-// or absent.
+// consumption and request_id de-duplication are decided by the database, a
+// replica killed in the middle of a large IssueBatch leaves the batch whole
+// or absent, replicas either share their token keys or refuse to start
+// (never a silent split), and all of it works behind pgbouncer in
+// transaction mode.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "server/core/crypto.h"
+#include "tests/store/pgbouncer.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/testing/grpc_errors.h"
 #include "tests/testing/server_process.h"
@@ -170,6 +178,158 @@ TEST_F(PostgresReplicasTest, ReplicaKilledMidIssueLeavesTheBatchWholeOrAbsentAnd
   v1::VerifyResponse claims;
   grpc::ClientContext ctx;
   EXPECT_TRUE(stubs_[2]->Verify(&ctx, verify, &claims).ok());
+}
+
+// Replicas on one database, each with its own data folder (one per host).
+class KeySharingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = ScratchDatabaseUrl();
+    ASSERT_FALSE(url_.empty());
+  }
+
+  // A replica with its own data folder `name`, logging to `name`.log.
+  std::unique_ptr<ServerProcess> Replica(const std::string& name, const std::string& keys = "",
+                                         const std::string& url = "",
+                                         std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--database=" + (url.empty() ? url_ : url),
+                                     "--data_dir=" + dir_.File(name)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto replica =
+        std::make_unique<ServerProcess>(MagiclinkdPath(), args, dir_.File(name + ".log"));
+    if (!keys.empty()) replica->SetEnv("MAGICLINK_TOKEN_KEYS", keys);
+    return replica;
+  }
+
+  std::string Log(const std::string& name) {
+    std::ifstream in(dir_.File(name + ".log"));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  static bool ExitedNonZero(const ServerProcess& replica) {
+    return WIFEXITED(replica.exit_status()) && WEXITSTATUS(replica.exit_status()) != 0;
+  }
+
+  static grpc::Status Consume(Stub& stub, const std::string& token) {
+    v1::VerifyRequest req;
+    req.set_token(token);
+    v1::VerifyResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub.Verify(&ctx, req, &resp);
+  }
+
+  // Issues `count` links on `issuer` and consumes each on `verifier`; then
+  // each is used up on `issuer` too. Counts every unexpected answer.
+  static int CrossVerify(Stub& issuer, Stub& verifier, int count) {
+    v1::IssueBatchResponse issued;
+    grpc::Status s = Issue(issuer, Request(count), &issued);
+    if (!s.ok()) return count;
+    int errors = 0;
+    for (const v1::IssuedLink& link : issued.links()) {
+      if (!Consume(verifier, link.token()).ok()) ++errors;
+      if (Reason(Consume(issuer, link.token())) != "TOKEN_ALREADY_USED") ++errors;
+    }
+    return errors;
+  }
+
+  static std::string Secret(char fill) { return Base64UrlEncode(std::string(32, fill)); }
+
+  TempDir dir_;
+  std::string url_;
+};
+
+TEST_F(KeySharingTest, ASecondReplicaWithItsOwnDataFolderRefusesInsteadOfSplitting) {
+  auto first = Replica("a");
+  ASSERT_OK(first->Start());  // first start on an empty database: creates its key file
+  EXPECT_THAT(Log("a"), ::testing::HasSubstr("\"event\":\"token_keys_created\""));
+
+  auto second = Replica("b");
+  EXPECT_FALSE(second->Start().ok());
+  EXPECT_TRUE(ExitedNonZero(*second)) << second->exit_status();
+  const std::string log = Log("b");
+  EXPECT_THAT(log, ::testing::HasSubstr("\"event\":\"token_keys_invalid\""));
+  EXPECT_THAT(log, ::testing::HasSubstr("already records keys (k1)"));
+  EXPECT_THAT(log, ::testing::HasSubstr("MAGICLINK_TOKEN_KEYS"));
+  EXPECT_THAT(log, ::testing::HasSubstr("same key file"));
+  // It created no key file of its own.
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("b/token-keys")));
+
+  // Given the first replica's key file, it starts and accepts its links.
+  std::filesystem::copy_file(dir_.File("a/token-keys"), dir_.File("b/token-keys"));
+  ASSERT_OK(second->Start());
+  EXPECT_EQ(CrossVerify(*Connect(*first), *Connect(*second), 5), 0);
+}
+
+TEST_F(KeySharingTest, AReplicaWithAnotherSecretUnderAKnownKeyIdRefusesToStartNamingIt) {
+  auto first = Replica("a", "k1 " + Secret('a'));
+  ASSERT_OK(first->Start());
+  auto second = Replica("b", "k1 " + Secret('b'));
+  EXPECT_FALSE(second->Start().ok());
+  EXPECT_TRUE(ExitedNonZero(*second)) << second->exit_status();
+  const std::string log = Log("b");
+  EXPECT_THAT(log, ::testing::HasSubstr("token key 'k1' has another secret"));
+  EXPECT_THAT(log, ::testing::HasSubstr("MAGICLINK_TOKEN_KEYS"));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(Secret('b'))));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(Secret('a'))));
+  // The same happens to a key file holding another secret under k1.
+  ASSERT_EQ(mkdir(dir_.File("c").c_str(), 0700), 0);
+  std::ofstream(dir_.File("c/token-keys")) << "k1 " << Secret('c') << "\n";
+  chmod(dir_.File("c/token-keys").c_str(), 0600);
+  auto third = Replica("c");
+  EXPECT_FALSE(third->Start().ok());
+  EXPECT_THAT(Log("c"), ::testing::HasSubstr("token key 'k1' has another secret"));
+}
+
+TEST_F(KeySharingTest, TwoFirstStartsRacingOnAnEmptyDatabaseLeaveExactlyOneKeySetServing) {
+  auto a = Replica("a");
+  auto b = Replica("b");
+  absl::Status started_a, started_b;
+  std::thread ta([&] { started_a = a->Start(); });
+  std::thread tb([&] { started_b = b->Start(); });
+  ta.join();
+  tb.join();
+  EXPECT_NE(started_a.ok(), started_b.ok()) << started_a << " / " << started_b;
+}
+
+TEST_F(KeySharingTest, ReplicasSharingKeysThroughTheEnvironmentVerifyEachOthersLinks) {
+  const std::string keys = absl::StrCat("k1 ", Secret('a'), ";k2 ", Secret('b'));
+  auto a = Replica("a", keys);
+  auto b = Replica("b", keys);
+  ASSERT_OK(a->Start());
+  ASSERT_OK(b->Start());
+  auto stub_a = Connect(*a);
+  auto stub_b = Connect(*b);
+  EXPECT_EQ(CrossVerify(*stub_a, *stub_b, 20), 0);
+  EXPECT_EQ(CrossVerify(*stub_b, *stub_a, 20), 0);
+  // Neither created a key file: the keys come from the environment only.
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("a/token-keys")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("b/token-keys")));
+}
+
+TEST_F(KeySharingTest, ReplicasBehindPgbouncerInTransactionModeAnswerEveryCallWithoutError) {
+  Pgbouncer bouncer;
+  ASSERT_OK(bouncer.Start());
+  std::ofstream(dir_.File("pooled.json")) << R"({"postgres": {"prepared_statements": false}})";
+  const std::string keys = "k1 " + Secret('p');
+  const std::string pooled = bouncer.Route(url_);
+  const std::vector<std::string> config = {"--config=" + dir_.File("pooled.json")};
+  auto a = Replica("a", keys, pooled, config);  // migrates through pgbouncer too
+  auto b = Replica("b", keys, pooled, config);
+  ASSERT_OK(a->Start());
+  ASSERT_OK(b->Start());
+  std::atomic<int> errors{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 8; ++c) {
+    callers.emplace_back([&, c] {
+      auto issuer = Connect(c % 2 == 0 ? *a : *b);
+      auto verifier = Connect(c % 2 == 0 ? *b : *a);
+      for (int round = 0; round < 3; ++round) errors += CrossVerify(*issuer, *verifier, 20);
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_THAT(Log("a") + Log("b"), ::testing::Not(::testing::HasSubstr("store_internal_error")));
 }
 
 }  // namespace

@@ -131,6 +131,26 @@ TEST_F(ProcessE2eTest, KeyFileIsCreatedPrivateAndReusedAcrossRestarts) {
   EXPECT_THAT(Log(), ::testing::HasSubstr("readable by group or others"));
 }
 
+TEST_F(ProcessE2eTest, ASecondServerOnATakenPortExitsNonZeroSayingAddressInUse) {
+  ServerProcess first = MakeServer();
+  ASSERT_OK(first.Start());
+  // Its own data folder, as a second deployment on the same host would have:
+  // with SO_REUSEPORT both would listen and split the connections.
+  const std::string listen = absl::StrCat("--listen=127.0.0.1:", first.port());
+  ServerProcess second(MagiclinkdPath(), {"--data_dir=" + dir_.File("other"), listen},
+                       dir_.File("second.log"));
+  EXPECT_FALSE(second.Start().ok());
+  EXPECT_TRUE(WIFEXITED(second.exit_status()) && WEXITSTATUS(second.exit_status()) != 0)
+      << second.exit_status();
+  std::ifstream in(dir_.File("second.log"));
+  const std::string log(std::istreambuf_iterator<char>(in), {});
+  EXPECT_THAT(log, ::testing::HasSubstr("\"event\":\"listen_failed\""));
+  EXPECT_THAT(log, ::testing::HasSubstr(absl::StrCat("cannot listen on 127.0.0.1:", first.port(),
+                                                     ": Address already in use")));
+  // The first still owns the port and answers.
+  EXPECT_EQ(IssueOrDie(*Connect(first), 1).links_size(), 1);
+}
+
 TEST_F(ProcessE2eTest, UnknownConfigKeyIsRefusedAtStartup) {
   std::ofstream(dir_.File("config.json")) << R"({"listen": "127.0.0.1:0", "max_tll": "60s"})";
   ServerProcess server = MakeServer({"--config=" + dir_.File("config.json")});

@@ -408,20 +408,26 @@ TEST(PostgresTokenStoreTest, ConsumeCoalescingLimitsOutOfRangeAreInvalid) {
   }
 }
 
-TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalWithoutStoredValues) {
-  const std::string url = ScratchSchemaUrl();
-  ASSERT_FALSE(url.empty());
-  auto store = OpenStore(url);
-  ASSERT_OK(store);
-  NewBatch batch = MakeBatch("b", 2);
-  batch.tokens[1].token_hash = batch.tokens[0].token_hash;
-  absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow);
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, magiclink::v1::INTERNAL));
-  const std::string message(r.status().message());
-  EXPECT_THAT(message, HasSubstr("23505"));
-  EXPECT_THAT(message, Not(HasSubstr(ByteaHex(batch.tokens[0].token_hash).substr(2))));
-  EXPECT_THAT(message, Not(HasSubstr("example.com")));
-  EXPECT_THAT(message, Not(HasSubstr("INSERT")));
+TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalNamingTheStatementWithoutStoredValues) {
+  // Prepared (named) or unnamed, the cause names the statement, never its SQL.
+  for (const bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
+    const std::string url = ScratchSchemaUrl();
+    ASSERT_FALSE(url.empty());
+    PostgresOptions options = TestOptions(url);
+    options.prepared_statements = prepared;
+    auto store = PostgresTokenStore::Open(options);
+    ASSERT_OK(store);
+    NewBatch batch = MakeBatch("b", 2);
+    batch.tokens[1].token_hash = batch.tokens[0].token_hash;
+    absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow);
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, magiclink::v1::INTERNAL));
+    const std::string message(r.status().message());
+    EXPECT_THAT(message, HasSubstr("during InsertBatch (SQLSTATE 23505, statement insert_tokens)"));
+    EXPECT_THAT(message, Not(HasSubstr(ByteaHex(batch.tokens[0].token_hash).substr(2))));
+    EXPECT_THAT(message, Not(HasSubstr("example.com")));
+    EXPECT_THAT(message, Not(HasSubstr("INSERT")));
+  }
 }
 
 TEST(PostgresTokenStoreTest, ConnectionsClosedByTheServerAreReplacedBeforeUse) {

@@ -434,5 +434,19 @@ TEST_P(TokenStoreContractTest, ConcurrentInsertsWithOneRequestIdCreateOneBatch) 
   EXPECT_EQ(replays.load(), kThreads - 1);
 }
 
+TEST_P(TokenStoreContractTest, KeyChecksAreRecordedOncePerKeyIdAndTheFirstStays) {
+  auto record = [&](const std::vector<KeyCheck>& checks) {
+    absl::StatusOr<std::vector<KeyCheck>> recorded = store_->RecordKeyChecks(checks);
+    EXPECT_OK(recorded.status());
+    return recorded.ok() ? *recorded : std::vector<KeyCheck>{{"failed", ""}};
+  };
+  EXPECT_THAT(record({}), ElementsAre());
+  EXPECT_THAT(record({{"k1", "aa"}}), ElementsAre(KeyCheck{"k1", "aa"}));
+  // Another value under a recorded id never replaces it; a new id is added.
+  EXPECT_THAT(record({{"k1", "bb"}, {"k2", "cc"}}),
+              ElementsAre(KeyCheck{"k1", "aa"}, KeyCheck{"k2", "cc"}));
+  EXPECT_THAT(record({}), ElementsAre(KeyCheck{"k1", "aa"}, KeyCheck{"k2", "cc"}));
+}
+
 }  // namespace
 }  // namespace magiclink::testing

@@ -63,8 +63,9 @@ absl::Status ServerProcess::Start(absl::Duration timeout) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::InternalError(absl::StrCat("magiclinkd exited during start-up (status ",
-                                              status, ")"));
+      exit_status_ = status;
+      return absl::InternalError(
+          absl::StrCat("magiclinkd exited during start-up (status ", status, ")"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

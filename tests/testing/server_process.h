@@ -41,6 +41,8 @@ class ServerProcess {
   }
 
   bool running() const { return pid_ > 0; }
+  // The waitpid() status of a process that exited during Start (-1 if none).
+  int exit_status() const { return exit_status_; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
@@ -52,6 +54,7 @@ class ServerProcess {
   std::vector<std::pair<std::string, std::string>> env_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int exit_status_ = -1;
 };
 
 }  // namespace magiclink::testing

@@ -97,6 +97,17 @@ CREATE INDEX tokens_outstanding_email ON tokens (email, purpose)
 CREATE INDEX tokens_spent_at ON tokens ((coalesce(consumed_at, revoked_at)))
   WHERE consumed_at IS NOT NULL OR revoked_at IS NOT NULL;
 )sql"},
+      // Replicas on one database must share their token keys: each records a
+      // check value per key id (TokenKeyring::KeyChecks, derived from the
+      // secret, useless without it) and one with another secret under a
+      // recorded id refuses to start.
+      {2, "token key checks", R"sql(
+CREATE TABLE magiclink_key_checks (
+  key_id      text COLLATE "C" PRIMARY KEY,
+  check_value text NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
   };
   return *kMigrations;
 }

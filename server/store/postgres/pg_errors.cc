@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "pqxx/except"
 #include "server/core/errors.h"
+#include "server/store/postgres/statements.h"
 
 namespace magiclink {
 namespace {
@@ -21,8 +22,13 @@ PgFailure Internal(absl::string_view message) {
   return {ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message), false, true};
 }
 
-PgFailure FromSqlState(absl::string_view operation, const std::string& state) {
-  const std::string where = absl::StrCat(" during ", operation, " (SQLSTATE ", state, ")");
+// `query` is what libpqxx reports as the failed query: a statement's name or
+// SQL, which becomes its name (statements.h), or anything else, left out.
+PgFailure FromSqlState(absl::string_view operation, const std::string& state,
+                       absl::string_view query) {
+  const absl::string_view statement = StatementName(query);
+  const std::string where = absl::StrCat(" during ", operation, " (SQLSTATE ", state,
+                                         statement.empty() ? "" : ", statement ", statement, ")");
   // Class 08: connection exception; 57P01-57P03: the server is shutting down
   // or starting; 25006: we are talking to a read-only standby (after a
   // failover): a new connection may reach the new primary.
@@ -64,11 +70,11 @@ PgFailure ClassifyCurrentException(absl::string_view operation) {
     return Unavailable(absl::StrCat("PostgreSQL could not tell whether ", operation, " completed"),
                        true);
   } catch (const pqxx::serialization_failure&) {
-    return FromSqlState(operation, "40001");
+    return FromSqlState(operation, "40001", "");
   } catch (const pqxx::deadlock_detected&) {
-    return FromSqlState(operation, "40P01");
+    return FromSqlState(operation, "40P01", "");
   } catch (const pqxx::sql_error& e) {
-    return FromSqlState(operation, e.sqlstate());
+    return FromSqlState(operation, e.sqlstate(), e.query());
   } catch (const pqxx::failure&) {
     // libpqxx reports some server-side losses (e.g. a FATAL during shutdown
     // that arrives without a SQLSTATE) as a bare failure.

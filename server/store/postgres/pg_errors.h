@@ -1,7 +1,8 @@
 // What a libpqxx exception means for the caller: the one place that turns
-// PostgreSQL failures into absl::Status. Messages name the operation and at
-// most a SQLSTATE, never a statement or a value from it (pqxx messages quote
-// the statement, and PostgreSQL's DETAIL lines quote key values).
+// PostgreSQL failures into absl::Status. Messages name the operation, the
+// SQLSTATE and the statement's name (statements.h), never its SQL or a value
+// from it (pqxx messages quote the statement, and PostgreSQL's DETAIL lines
+// quote key values).
 //
 //   try { ... } catch (...) {
 //     PgFailure f = ClassifyCurrentException("ConsumeToken");

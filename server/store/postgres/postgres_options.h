@@ -51,6 +51,15 @@ struct PostgresOptions {
   // serialization failure before the call fails with UNAVAILABLE.
   int max_transaction_attempts = 3;
 
+  // Send the store's statements as named prepared statements, prepared once
+  // per connection (the fastest way on a direct connection). Set false
+  // behind a transaction-pooling proxy (pgbouncer pool_mode=transaction,
+  // before pgbouncer 1.21), where a connection's next transaction may run on
+  // a server session that never saw its statements: every statement then
+  // runs unnamed, parsed, bound and executed in one round trip, and the store
+  // leaves no state on any session (docs/operators.md, "Poolers").
+  bool prepared_statements = true;
+
   // Apply pending schema migrations in Open. When false, Open only checks
   // that the schema is current (for deployments that migrate in a separate
   // step with --migrate_only).

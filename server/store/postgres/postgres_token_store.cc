@@ -8,6 +8,7 @@
 #include "pqxx/pqxx"
 #include "server/core/errors.h"
 #include "server/core/metadata.h"
+#include "server/observability/log.h"
 #include "server/store/postgres/migrations.h"
 #include "server/store/postgres/pg_errors.h"
 #include "server/store/postgres/pg_values.h"
@@ -120,18 +121,20 @@ TokenArrays ToArrays(const std::vector<NewToken>& tokens) {
 // Claims the batch's request_id (if any) by inserting the batch row. Returns
 // the batch that already holds the id within the window, or nullopt once the
 // row is in.
-absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, const NewBatch& batch,
-                                                            absl::Time now, absl::Duration window) {
+absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, StatementMode mode,
+                                                            const NewBatch& batch, absl::Time now,
+                                                            absl::Duration window) {
   const pqxx::binarystring fingerprint(batch.request_fingerprint);
   const pqxx::binarystring sealed(batch.replay_sealed);
   for (int round = 0; round < kMaxRequestIdRounds; ++round) {
-    pqxx::result inserted = tx.exec_prepared(
-        pgsql::kInsertBatch, batch.batch_id, batch.issued_by, batch.purpose, batch.redirect_url,
-        ToMicros(batch.created_at), ToMicros(batch.expires_at),
+    pqxx::result inserted = ExecStatement(
+        tx, mode, pgsql::kInsertBatch, batch.batch_id, batch.issued_by, batch.purpose,
+        batch.redirect_url, ToMicros(batch.created_at), ToMicros(batch.expires_at),
         static_cast<int64_t>(batch.tokens.size()), batch.request_id, fingerprint, sealed);
     if (!inserted.empty()) return std::nullopt;
     // Only a request_id conflict makes ON CONFLICT skip the row.
-    pqxx::result found = tx.exec_prepared(pgsql::kFindRequestId, batch.issued_by, batch.request_id);
+    pqxx::result found =
+        ExecStatement(tx, mode, pgsql::kFindRequestId, batch.issued_by, batch.request_id);
     if (found.empty()) continue;  // its holder let go meanwhile: try again
     ExistingBatch existing;
     existing.batch_id = found[0][0].as<std::string>();
@@ -140,8 +143,8 @@ absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, cons
     existing.created_at = FromMicros(found[0][3].as<int64_t>());
     if (existing.created_at > now - window) return existing;
     // Past the idempotency window the id is forgotten and may name this batch.
-    tx.exec_prepared(pgsql::kForgetRequestId, batch.issued_by, batch.request_id,
-                     ToMicros(now - window));
+    ExecStatement(tx, mode, pgsql::kForgetRequestId, batch.issued_by, batch.request_id,
+                  ToMicros(now - window));
   }
   return StoreUnavailable("the request_id kept changing hands; retry the call");
 }
@@ -150,6 +153,18 @@ absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, cons
 
 template <typename T, typename Body>
 absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
+  absl::StatusOr<T> result = RunAttempts<T>(operation, body);
+  // The caller sees only "internal error": the cause goes to the log
+  // (operation, SQLSTATE and statement name; never SQL or values).
+  if (result.status().code() == absl::StatusCode::kInternal) {
+    Log(LogLevel::kError, "store_internal_error",
+        {{"operation", operation}, {"error", std::string(result.status().message())}});
+  }
+  return result;
+}
+
+template <typename T, typename Body>
+absl::StatusOr<T> PostgresTokenStore::RunAttempts(const char* operation, Body&& body) {
   const absl::Time deadline =
       std::min(absl::Now() + options_.acquire_timeout, ScopedStoreDeadline::Current());
   absl::Status last;
@@ -171,6 +186,8 @@ absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
 PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
                                        std::unique_ptr<PgConnectionPool> pool)
     : options_(std::move(options)),
+      statement_mode_(options_.prepared_statements ? StatementMode::kPrepared
+                                                   : StatementMode::kUnnamed),
       pool_(std::move(pool)),
       consumes_(std::min(options_.consume_statements, options_.pool_size),
                 options_.max_consume_batch,
@@ -183,7 +200,7 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
   if (!conninfo.ok()) return conninfo.status();
   auto pool = std::make_unique<PgConnectionPool>(
       *std::move(conninfo), PgConnectionPool::Limits{options.pool_size, options.reconnect_backoff},
-      PreparePostgresStatements);
+      options.prepared_statements ? PgConnectionPool::Setup(PreparePostgresStatements) : nullptr);
   {
     absl::StatusOr<PgConnectionPool::Lease> lease =
         pool->Acquire(absl::Now() + options.acquire_timeout);
@@ -220,7 +237,7 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
         pqxx::work tx(c);
         InsertBatchResult result;
         absl::StatusOr<std::optional<ExistingBatch>> existing =
-            InsertBatchRow(tx, batch, now, idempotency_window);
+            InsertBatchRow(tx, statement_mode_, batch, now, idempotency_window);
         if (!existing.ok()) return existing.status();
         if (existing->has_value()) {
           result.existing = **std::move(existing);
@@ -228,12 +245,11 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
         }
         if (batch.revoke_previous) {
           result.revoked_previous = static_cast<int64_t>(
-              tx.exec_prepared(pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
+              Exec(tx, pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
                   .affected_rows());
         }
-        tx.exec_prepared(pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at),
-                         batch.purpose, arrays.hashes, arrays.positions, arrays.key_ids,
-                         arrays.emails, arrays.metadata);
+        Exec(tx, pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at), batch.purpose,
+             arrays.hashes, arrays.positions, arrays.key_ids, arrays.emails, arrays.metadata);
         tx.commit();
         return result;
       });
@@ -244,7 +260,7 @@ absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
   return Run<std::vector<LinkRecord>>(
       "BatchLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<LinkRecord>> {
         pqxx::nontransaction tx(c);
-        pqxx::result rows = tx.exec_prepared(pgsql::kBatchLinks, batch_id);
+        pqxx::result rows = Exec(tx, pgsql::kBatchLinks, batch_id);
         std::vector<LinkRecord> links;
         links.reserve(rows.size());
         for (const pqxx::row& row : rows) links.push_back(ReadLink(row));
@@ -303,8 +319,8 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
           }
           out[item] = ConsumeResult{consumed, *std::move(claims)};
         };
-        for (const pqxx::row& row : tx.exec_prepared(pgsql::kConsumeBatch, item_array, hash_array,
-                                                     now_array, key_array, purpose_array)) {
+        for (const pqxx::row& row : Exec(tx, pgsql::kConsumeBatch, item_array, hash_array,
+                                         now_array, key_array, purpose_array)) {
           answer(row, /*consumed=*/true);
         }
         // Only the calls that consumed nothing pay for the lookup that tells why.
@@ -317,9 +333,8 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
           }
         }
         if (!missed_items.empty()) {
-          for (const pqxx::row& row :
-               tx.exec_prepared(pgsql::kFindTokens, std::move(missed_items).Finish(),
-                                std::move(missed_hashes).Finish())) {
+          for (const pqxx::row& row : Exec(tx, pgsql::kFindTokens, std::move(missed_items).Finish(),
+                                           std::move(missed_hashes).Finish())) {
             answer(row, /*consumed=*/false);
           }
         }
@@ -337,7 +352,7 @@ absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
   return Run<std::optional<TokenClaims>>(
       "FindToken", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<TokenClaims>> {
         pqxx::nontransaction tx(c);
-        pqxx::result rows = tx.exec_prepared(pgsql::kFindToken, hashes);
+        pqxx::result rows = Exec(tx, pgsql::kFindToken, hashes);
         if (rows.empty()) return std::nullopt;
         absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
         if (!claims.ok()) return claims.status();
@@ -351,11 +366,11 @@ absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, a
     pqxx::nontransaction tx(c);
     pqxx::result r;
     if (!target.batch_id.empty()) {
-      r = tx.exec_prepared(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
+      r = Exec(tx, pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
     } else if (!target.email.empty()) {
-      r = tx.exec_prepared(pgsql::kRevokeByEmail, target.email, target.purpose, ToMicros(now));
+      r = Exec(tx, pgsql::kRevokeByEmail, target.email, target.purpose, ToMicros(now));
     } else {
-      r = tx.exec_prepared(pgsql::kRevokeByHash, hashes, ToMicros(now));
+      r = Exec(tx, pgsql::kRevokeByHash, hashes, ToMicros(now));
     }
     return static_cast<int64_t>(r.affected_rows());
   });
@@ -366,7 +381,7 @@ absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
   return Run<std::optional<BatchSummary>>(
       "GetBatch", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<BatchSummary>> {
         pqxx::nontransaction tx(c);
-        pqxx::result rows = tx.exec_prepared(pgsql::kBatchSummary, batch_id, ToMicros(now));
+        pqxx::result rows = Exec(tx, pgsql::kBatchSummary, batch_id, ToMicros(now));
         if (rows.empty()) return std::nullopt;
         const pqxx::row& row = rows[0];
         BatchSummary b;
@@ -392,8 +407,8 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
   return Run<std::optional<LinkPage>>(
       "ListLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<LinkPage>> {
         pqxx::nontransaction tx(c);
-        pqxx::result rows = tx.exec_prepared(pgsql::kListLinks, batch_id, after_position,
-                                             StateCode(state), ToMicros(now), fetch);
+        pqxx::result rows = Exec(tx, pgsql::kListLinks, batch_id, after_position, StateCode(state),
+                                 ToMicros(now), fetch);
         if (rows.empty()) return std::nullopt;  // no such batch
         LinkPage page;
         for (const pqxx::row& row : rows) {
@@ -437,6 +452,30 @@ absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
             .affected_rows());
     return result;
   });
+}
+
+absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
+    const std::vector<KeyCheck>& checks) {
+  std::vector<std::string> ids, values;
+  for (const KeyCheck& check : checks) {
+    ids.push_back(check.key_id);
+    values.push_back(check.check);
+  }
+  const std::string id_array = TextArrayLiteral(ids);
+  const std::string value_array = TextArrayLiteral(values);
+  return Run<std::vector<KeyCheck>>(
+      "RecordKeyChecks", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<KeyCheck>> {
+        // Read committed: the read sees what a racing replica committed
+        // while this insert waited for it.
+        pqxx::work tx(c);
+        if (!checks.empty()) Exec(tx, pgsql::kRecordKeyChecks, id_array, value_array);
+        std::vector<KeyCheck> recorded;
+        for (const pqxx::row& row : Exec(tx, pgsql::kKeyChecks)) {
+          recorded.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+        }
+        tx.commit();
+        return recorded;
+      });
 }
 
 absl::Status PostgresTokenStore::Ping() {

@@ -24,6 +24,7 @@
 #include "server/store/coalescer.h"
 #include "server/store/postgres/connection_pool.h"
 #include "server/store/postgres/postgres_options.h"
+#include "server/store/postgres/statements.h"
 #include "server/store/token_store.h"
 
 namespace magiclink {
@@ -53,6 +54,8 @@ class PostgresTokenStore final : public TokenStore {
                                                     absl::Time now) override;
   absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
                                     int max_rows) override;
+  absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
+      const std::vector<KeyCheck>& checks) override;
   absl::Status Ping() override;
 
   // Connections open now (for metrics and tests).
@@ -81,10 +84,20 @@ class PostgresTokenStore final : public TokenStore {
   // Runs `body` on a pooled connection: waits for one until the call's
   // deadline, classifies pqxx exceptions (pg_errors.h), replaces broken
   // connections and re-runs `body` after a deadlock or serialization failure.
+  // Logs every INTERNAL outcome with its cause.
   template <typename T, typename Body>
   absl::StatusOr<T> Run(const char* operation, Body&& body);
+  template <typename T, typename Body>
+  absl::StatusOr<T> RunAttempts(const char* operation, Body&& body);
+
+  // Runs the statement `name` as options_.prepared_statements says.
+  template <typename... Params>
+  pqxx::result Exec(pqxx::transaction_base& tx, const char* name, Params&&... params) const {
+    return ExecStatement(tx, statement_mode_, name, std::forward<Params>(params)...);
+  }
 
   const PostgresOptions options_;
+  const StatementMode statement_mode_;
   const std::unique_ptr<PgConnectionPool> pool_;
   Coalescer<ConsumeCall> consumes_;
 };

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "pqxx/nontransaction"
 
 namespace magiclink {
@@ -163,6 +164,13 @@ const std::vector<Statement>& Statements() {
            "OR ($3 = 4 AND consumed_at IS NULL AND revoked_at IS NULL "
            "  AND expires_at <= magiclink_time($4))) "
            "ORDER BY position LIMIT $5) l ON true WHERE b.batch_id = $1 ORDER BY l.position")},
+      // Start-up: each key's check value unless its id has one. Of replicas
+      // starting at once, the first insert wins; the others wait for its
+      // commit and then do nothing. $1 key ids (text[]) $2 check values (text[]).
+      {pgsql::kRecordKeyChecks,
+       "INSERT INTO magiclink_key_checks (key_id, check_value) "
+       "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key_id) DO NOTHING"},
+      {pgsql::kKeyChecks, "SELECT key_id, check_value FROM magiclink_key_checks ORDER BY key_id"},
   };
   return *kStatements;
 }
@@ -247,6 +255,21 @@ const std::string& PreparedStatementSql(absl::string_view name) {
   }
   static const auto* const kNone = new std::string();
   return *kNone;
+}
+
+absl::string_view StatementName(absl::string_view name_or_sql) {
+  // libpqxx reports a failed prepare as "[PREPARE name]".
+  if (absl::ConsumePrefix(&name_or_sql, "[PREPARE ")) absl::ConsumeSuffix(&name_or_sql, "]");
+  for (const Statement& s : Statements()) {
+    if (name_or_sql == s.name || name_or_sql == s.sql) return s.name;
+  }
+  static constexpr const char* kSweepNames[] = {"sweep_expired_tokens", "sweep_spent_tokens",
+                                                "sweep_empty_batches", "sweep_purge_replays"};
+  const std::vector<std::string>& sweeps = SweepStatements();
+  for (size_t i = 0; i < sweeps.size(); ++i) {
+    if (name_or_sql == sweeps[i]) return kSweepNames[i];
+  }
+  return "";
 }
 
 const std::string& SweepSql(pgsql::Sweep statement) {

@@ -51,6 +51,14 @@ CREATE INDEX tokens_live_email ON tokens (email, purpose)
 -- The sweeper finds expired tokens without scanning the table.
 CREATE INDEX tokens_expires_at ON tokens (expires_at);
 )sql",
+      // 2: one check value per token key id (TokenKeyring::KeyChecks), so a
+      // process with another secret under a known id refuses to start.
+      R"sql(
+CREATE TABLE key_checks (
+  key_id      TEXT PRIMARY KEY,
+  check_value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return *kMigrations;
 }

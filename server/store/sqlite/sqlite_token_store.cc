@@ -427,6 +427,39 @@ absl::StatusOr<SweepResult> SqliteTokenStore::Sweep(absl::Time token_cutoff,
   });
 }
 
+absl::StatusOr<std::vector<KeyCheck>> SqliteTokenStore::RecordKeyChecks(
+    const std::vector<KeyCheck>& checks) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction(*db_, [&]() -> absl::StatusOr<std::vector<KeyCheck>> {
+    for (const KeyCheck& check : checks) {
+      absl::StatusOr<int64_t> inserted =
+          RunUpdate(*db_,
+                    "INSERT INTO key_checks (key_id, check_value) VALUES (?1, ?2) "
+                    "ON CONFLICT (key_id) DO NOTHING",
+                    [&](SqliteStatement& s) {
+                      s.BindText(1, check.key_id);
+                      s.BindText(2, check.check);
+                    });
+      if (!inserted.ok()) return inserted.status();
+    }
+    absl::StatusOr<SqliteStatement*> s =
+        db_->Prepare("SELECT key_id, check_value FROM key_checks ORDER BY key_id");
+    if (!s.ok()) return s.status();
+    std::vector<KeyCheck> recorded;
+    for (;;) {
+      absl::StatusOr<bool> row = (*s)->Step();
+      if (!row.ok()) {
+        (*s)->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      recorded.push_back({(*s)->Text(0), (*s)->Text(1)});
+    }
+    (*s)->Reset();
+    return recorded;
+  });
+}
+
 absl::Status SqliteTokenStore::Ping() {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<SqliteStatement*> s = db_->Prepare("SELECT 1");
