@@ -8,18 +8,18 @@
 // (audit_include_email); otherwise lines carry counts, ids and positions.
 //
 //   absl::StatusOr<std::unique_ptr<AuditLog>> audit =
-//   AuditLog::Open("/var/log/magiclink/audit.jsonl", false);
+//       AuditLog::Open("/var/log/magiclink/audit.jsonl", /*include_email=*/false);
 //   (*audit)->Record(IssueBatchAudit{...});
 //   // {"time":"...","audit":true,"event":"IssueBatch","caller":"billing","code":"OK",...}
 #ifndef MAGICLINK_SERVER_OBSERVABILITY_AUDIT_H_
 #define MAGICLINK_SERVER_OBSERVABILITY_AUDIT_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 
@@ -67,6 +67,7 @@ struct RevokeAudit {
   std::string email;     // for target "email"; written only with emails on
 };
 
+// Writes audit events, one line each, to a file or stderr.
 class AuditLog {
  public:
   // Appends to `path` (created with mode 0600), or writes to stderr when
