@@ -22,6 +22,7 @@
 #include "server/core/clock.h"
 #include "server/core/links.h"
 #include "server/core/token_source.h"
+#include "server/observability/audit.h"
 #include "server/observability/log.h"
 #include "server/service/link_service.h"
 #include "server/service/periodic_task.h"
@@ -39,6 +40,10 @@ ABSL_FLAG(std::string, data_dir, "",
           "folder for the SQLite file and token keys "
           "(default ./magiclink-data)");
 ABSL_FLAG(bool, migrate_only, false, "apply schema migrations and exit");
+ABSL_FLAG(
+    std::string, audit_log, "",
+    "append audit events (JSON lines) to this file (default: stderr, marked \"audit\": true)");
+ABSL_FLAG(bool, audit_include_email, false, "name email addresses in audit events");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
 ABSL_FLAG(bool, insecure_allow_public_without_tls_or_callers, false,
           "INSECURE: serve a non-loopback address although TLS or callers are not configured "
@@ -63,7 +68,8 @@ int Run() {
 
   absl::StatusOr<Settings> settings =
       LoadSettings({absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_listen),
-                    absl::GetFlag(FLAGS_database), absl::GetFlag(FLAGS_data_dir)},
+                    absl::GetFlag(FLAGS_database), absl::GetFlag(FLAGS_data_dir),
+                    absl::GetFlag(FLAGS_audit_log), absl::GetFlag(FLAGS_audit_include_email)},
                    [](const char* name) {
                      const char* value = std::getenv(name);
                      return std::string(value ? value : "");
@@ -126,9 +132,14 @@ int Run() {
   }
   const TokenKeyring& keyring = keys->keyring;
 
+  absl::StatusOr<std::unique_ptr<AuditLog>> audit =
+      AuditLog::Open(settings->audit_log, settings->audit_include_email);
+  if (!audit.ok()) return Fail("config_invalid", audit.status());
+
   SystemClock clock;
   CsprngTokenSource token_source;
-  LinkService service(**store, keyring, *redirects, clock, token_source, settings->service);
+  LinkService service(**store, keyring, *redirects, clock, token_source, settings->service,
+                      audit->get());
   GrpcMagicLinkService adapter(service, settings->callers);
   GrpcServerOptions server_options;
   server_options.listen = settings->listen;

@@ -97,6 +97,8 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (!c.database().empty()) s.database = c.database();
   if (!c.data_dir().empty()) s.data_dir = c.data_dir();
   if (!c.token_keys_file().empty()) s.token_keys_file = c.token_keys_file();
+  s.audit_log = c.audit_log();
+  s.audit_include_email = c.audit_include_email();
   s.allowed_redirect_prefixes.assign(c.allowed_redirect_prefixes().begin(),
                                      c.allowed_redirect_prefixes().end());
   absl::StatusOr<CallerDirectory> callers = ToCallers(c.callers());
@@ -167,6 +169,8 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const Env
   if (!command_line.listen.empty()) settings.listen = command_line.listen;
   if (!command_line.database.empty()) settings.database = command_line.database;
   if (!command_line.data_dir.empty()) settings.data_dir = command_line.data_dir;
+  if (!command_line.audit_log.empty()) settings.audit_log = command_line.audit_log;
+  if (command_line.audit_include_email) settings.audit_include_email = true;
   if (settings.database.empty()) {
     settings.database = absl::StrCat("sqlite:", settings.data_dir, "/magiclink.db");
   }

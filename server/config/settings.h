@@ -44,6 +44,10 @@ struct Settings {
   // separated by newlines or ';', newest last). A secret: never log it. When
   // set, token_keys_file is not used.
   std::string token_keys;
+  // Audit events: appended to this file; empty: stderr.
+  std::string audit_log;
+  // Whether audit events name email addresses.
+  bool audit_include_email = false;
 };
 
 // What the command line said; empty strings mean "not given".
@@ -52,6 +56,8 @@ struct CommandLine {
   std::string listen;
   std::string database;
   std::string data_dir;
+  std::string audit_log;
+  bool audit_include_email = false;  // true turns it on whatever the file says
 };
 
 // Reads an environment variable; returns "" when unset.

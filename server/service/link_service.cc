@@ -11,6 +11,11 @@
 namespace magiclink {
 namespace {
 
+AuditOutcome OutcomeOf(const absl::Status& status) {
+  if (status.ok()) return {};
+  return {absl::StatusCodeToString(status.code()), ErrorReason(status)};
+}
+
 constexpr size_t kMaxBatchIdLength = 64;
 // Page tokens we make are far shorter; anything longer is not one of ours.
 constexpr size_t kMaxPageTokenLength = 256;
@@ -65,15 +70,65 @@ absl::StatusOr<int> ParsePageToken(const std::string& token, const std::string& 
 
 LinkService::LinkService(TokenStore& store, const TokenKeyring& keyring,
                          const RedirectPolicy& redirects, const Clock& clock,
-                         TokenSource& token_source, ServiceOptions options)
+                         TokenSource& token_source, ServiceOptions options, AuditLog* audit)
     : store_(store),
       keyring_(keyring),
       redirects_(redirects),
       clock_(clock),
       token_source_(token_source),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      audit_(audit) {}
 
 absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, const Caller& caller) {
+  absl::StatusOr<IssueResult> result = DoIssueBatch(input, caller);
+  if (audit_ == nullptr) return result;
+  IssueBatchAudit event{caller.name, input.purpose, OutcomeOf(result.status())};
+  event.request_id = !input.request_id.empty();
+  if (result.ok()) {
+    event.batch_id = result->batch_id;
+    event.count = static_cast<int64_t>(result->links.size());
+    event.rejected = static_cast<int64_t>(result->rejected.size());
+    event.replayed = result->replayed;
+    event.revoked_previous = result->revoked_previous;
+    for (const IssuedLink& link : result->links) event.emails.push_back(link.email);
+  }
+  audit_->Record(event);
+  return result;
+}
+
+absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const Caller& caller) {
+  std::optional<TokenClaims> found;
+  absl::StatusOr<TokenClaims> claims = DoVerify(input, caller, found);
+  if (audit_ == nullptr) return claims;
+  VerifyAudit event{caller.name, input.mode == VerifyMode::kPeek ? "PEEK" : "CONSUME",
+                    OutcomeOf(claims.status())};
+  const TokenClaims* seen = claims.ok() ? &*claims : found ? &*found : nullptr;
+  if (seen != nullptr) {
+    event.batch_id = seen->batch_id;
+    event.position = seen->position;
+    event.email = seen->email;
+  }
+  audit_->Record(event);
+  return claims;
+}
+
+absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Caller& caller) {
+  absl::StatusOr<int64_t> revoked = DoRevoke(input, caller);
+  if (audit_ == nullptr) return revoked;
+  const char* target = !input.token.empty() ? "token" : !input.email.empty() ? "email" : "batch";
+  RevokeAudit event{caller.name, target, OutcomeOf(revoked.status())};
+  event.batch_id = input.token.empty() && input.email.empty() ? input.batch_id : "";
+  if (!input.email.empty()) {
+    event.purpose = input.purpose;
+    event.email = input.email;
+  }
+  event.count = revoked.ok() ? *revoked : 0;
+  audit_->Record(event);
+  return revoked;
+}
+
+absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input,
+                                                      const Caller& caller) {
   if (absl::Status s = RequireScope(caller, Scope::kIssue); !s.ok()) return s;
   if (input.revoke_previous) {
     if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
@@ -177,7 +232,8 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::str
   return result;
 }
 
-absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const Caller& caller) {
+absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, const Caller& caller,
+                                                  std::optional<TokenClaims>& found) {
   if (absl::Status s = RequireScope(caller, Scope::kVerify); !s.ok()) return s;
   std::vector<FieldViolation> problems;
   if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
@@ -230,6 +286,7 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const 
   if (!claims) {
     return ErrorWithReason(absl::StatusCode::kNotFound, v1::TOKEN_NOT_FOUND, "no such token");
   }
+  found = claims;
   absl::Status why = CheckVerify(*claims, now, expected_purpose, consume_key_hash,
                                  options_.lifetimes.consume_grace);
   if (!why.ok()) return why;
@@ -242,7 +299,7 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const 
   return *std::move(claims);
 }
 
-absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Caller& caller) {
+absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Caller& caller) {
   if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
   const int targets = !input.token.empty() + !input.email.empty() + !input.batch_id.empty();
   if (targets != 1) {

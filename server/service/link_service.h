@@ -5,7 +5,9 @@
 //
 // Every operation takes the authenticated Caller and applies its scope and
 // purpose/redirect restrictions before it touches the store (see
-// docs/security.md for what each restriction means per operation).
+// docs/security.md for what each restriction means per operation). With an
+// AuditLog, every IssueBatch, Verify and Revoke call, whatever its outcome,
+// writes one audit event.
 //
 //   LinkService service(store, keyring, redirects, clock, tokens, options);
 //   absl::StatusOr<IssueResult> r = service.IssueBatch(input, caller);
@@ -26,6 +28,7 @@
 #include "server/core/links.h"
 #include "server/core/token_source.h"
 #include "server/core/token_state.h"
+#include "server/observability/audit.h"
 #include "server/store/store_deadline.h"
 #include "server/store/token_store.h"
 
@@ -102,9 +105,10 @@ class LinkService {
   // connection): the transport opens one per call with the gRPC deadline.
   using CallDeadline = ScopedStoreDeadline;
 
-  // All references must outlive the service.
+  // All references (and `audit`, if given) must outlive the service.
   LinkService(TokenStore& store, const TokenKeyring& keyring, const RedirectPolicy& redirects,
-              const Clock& clock, TokenSource& token_source, ServiceOptions options);
+              const Clock& clock, TokenSource& token_source, ServiceOptions options,
+              AuditLog* audit = nullptr);
 
   // Issues a batch recorded as issued by `caller` (see the proto for
   // semantics). Needs the issue scope (and revoke for revoke_previous); the
@@ -144,6 +148,12 @@ class LinkService {
   absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, absl::string_view content,
                                      const ExistingBatch& existing,
                                      const std::string& redirect_url);
+  // The operations; the public methods add the audit event. DoVerify sets
+  // `found` to the token's claims once it has read them, also when it fails.
+  absl::StatusOr<IssueResult> DoIssueBatch(const IssueInput& input, const Caller& caller);
+  absl::StatusOr<TokenClaims> DoVerify(const VerifyInput& input, const Caller& caller,
+                                       std::optional<TokenClaims>& found);
+  absl::StatusOr<int64_t> DoRevoke(const RevokeInput& input, const Caller& caller);
 
   TokenStore& store_;
   const TokenKeyring& keyring_;
@@ -151,6 +161,7 @@ class LinkService {
   const Clock& clock_;
   TokenSource& token_source_;
   const ServiceOptions options_;
+  AuditLog* const audit_;
 };
 
 }  // namespace magiclink

@@ -68,7 +68,8 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
       }
       break;
     case ServerReflectionRequest::kFileByFilename: {
-      const google::protobuf::FileDescriptor* file = pool_.FindFileByName(request.file_by_filename());
+      const google::protobuf::FileDescriptor* file =
+          pool_.FindFileByName(request.file_by_filename());
       if (file == nullptr) {
         not_found("file");
       } else {
@@ -87,10 +88,21 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
       break;
     }
     case ServerReflectionRequest::kFileContainingExtension:
-    case ServerReflectionRequest::kAllExtensionNumbersOfType:
       // The API declares no extensions.
       not_found("extension");
       break;
+    case ServerReflectionRequest::kAllExtensionNumbersOfType: {
+      // grpcurl asks this for every type it decodes from an Any (each error
+      // detail) and gives up on the type, printing "is not recognized", on
+      // an error answer: a known message has an empty list, not NOT_FOUND.
+      const std::string& type = request.all_extension_numbers_of_type();
+      if (pool_.FindMessageTypeByName(type) == nullptr) {
+        not_found("type");
+      } else {
+        response.mutable_all_extension_numbers_response()->set_base_type_name(type);
+      }
+      break;
+    }
     default:
       response.mutable_error_response()->set_error_code(
           static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));

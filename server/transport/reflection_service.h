@@ -1,6 +1,8 @@
 // grpc.reflection.v1alpha.ServerReflection over a descriptor set built with
 // source info, so `grpcurl describe` shows the proto comments (the stock
 // plugin serves descriptors from generated code, which carry no comments).
+// The set holds every type the server puts on the wire, the google.rpc error
+// details included, so grpcurl decodes each `Any` detail through it.
 //
 //   ReflectionService reflection({"magiclink.v1.MagicLinkService", ...});
 //   builder.RegisterService(&reflection);

@@ -97,6 +97,26 @@ TEST_F(SecuritySettingsTest, PreparedStatementsAreOnUnlessTheConfigTurnsThemOff)
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(SecuritySettingsTest, AuditGoesToStderrWithoutEmailsUnlessConfigured) {
+  absl::StatusOr<Settings> defaults = Load("{}");
+  ASSERT_OK(defaults);
+  EXPECT_EQ(defaults->audit_log, "");
+  EXPECT_FALSE(defaults->audit_include_email);
+
+  absl::StatusOr<Settings> s =
+      Load(R"({"audit_log": "/var/log/magiclink/audit.jsonl", "audit_include_email": true})");
+  ASSERT_OK(s);
+  EXPECT_EQ(s->audit_log, "/var/log/magiclink/audit.jsonl");
+  EXPECT_TRUE(s->audit_include_email);
+
+  const std::string path = dir_.File("config.json");
+  absl::StatusOr<Settings> flags = LoadSettings(
+      {path, "", "", "", "/tmp/audit-from-flag.jsonl", false},
+      [](const char*) { return std::string(); });
+  ASSERT_OK(flags);
+  EXPECT_EQ(flags->audit_log, "/tmp/audit-from-flag.jsonl");  // the flag wins over the file
+}
+
 TEST_F(SecuritySettingsTest, RejectsBadCallers) {
   EXPECT_THAT(Load(R"({"callers": [{"name": "a", "api_key_sha256": ["zz"], "scopes": ["read"]}]})"),
               StatusIs(absl::StatusCode::kInvalidArgument));

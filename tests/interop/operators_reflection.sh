@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The operator path (grpcurl) against a live magiclinkd, through
 # node/grpcurl.js, which like grpcurl learns everything from server reflection:
-#   1. list / describe show the three services and the five RPCs;
+#   1. list / describe show the three services and the five RPCs (sorted, as
+#      grpcurl lists them);
 #   2. health, IssueBatch, Verify PEEK/CONSUME and Revoke with JSON bodies; the
 #      second CONSUME exits 73 (64 + FAILED_PRECONDITION) and prints the
-#      ErrorInfo reason decoded from the status details;
+#      ErrorInfo reason decoded (through reflection) from the status details;
+#      responses use the proto field names (batch_id, revoked_count), as the
+#      real grpcurl prints them;
 #   3. docs/operators.md has a grpcurl command for every RPC, and every block
-#      marked <!-- operators-doc-test --> runs without error, in order.
+#      marked <!-- operators-doc-test --> there and in README.md (the tour)
+#      runs without error, in order.
 # Called by run.sh (which starts and stops the server):
 #   operators_reflection.sh HOST:PORT SCRATCH_DIR
 # Environment: NODE_PATH (the installed npm packages), MAGICLINK_API_KEY
@@ -36,9 +40,9 @@ done
 ok "list: MagicLinkService, Health, ServerReflection"
 
 methods="$(grpcurl -plaintext "$address" list magiclink.v1.MagicLinkService)"
-expected_methods="$(printf 'magiclink.v1.MagicLinkService.%s\n' IssueBatch Verify Revoke GetBatch ListLinks)"
+expected_methods="$(printf 'magiclink.v1.MagicLinkService.%s\n' GetBatch IssueBatch ListLinks Revoke Verify)"
 [[ "$methods" == "$expected_methods" ]] || fail "list service: got $methods"
-ok "list magiclink.v1.MagicLinkService: the five RPCs"
+ok "list magiclink.v1.MagicLinkService: the five RPCs, sorted"
 
 described="$(grpcurl -plaintext "$address" describe magiclink.v1.MagicLinkService)"
 for m in IssueBatch Verify Revoke GetBatch ListLinks; do
@@ -57,7 +61,7 @@ if [[ -n "${MAGICLINK_API_KEY:-}" ]]; then
     magiclink.v1.MagicLinkService/GetBatch >/dev/null 2>"$scratch/noauth.err"
   code=$?
   set -e
-  [[ $code -eq 80 ]] && grep -qF '"reason": "UNAUTHENTICATED"' "$scratch/noauth.err" ||
+  [[ $code -eq 80 ]] && grep -qF '"reason":"UNAUTHENTICATED"' "$scratch/noauth.err" ||
     fail "call without the API key: exit $code, want 80 (64 + UNAUTHENTICATED)"
   ok "without -H authorization: exit 80, ErrorInfo UNAUTHENTICATED"
 fi
@@ -70,7 +74,7 @@ issued="$(grpcurl -plaintext -d '{
   "recipients": [{"email": "ops-a@example.com"}, {"email": "ops-b@example.com"}],
   "purpose": "login", "ttl": "900s", "redirect_url": "http://127.0.0.1:8080/landing"
 }' "$address" magiclink.v1.MagicLinkService/IssueBatch)"
-batch_id="$(jq -r .batchId <<<"$issued")"
+batch_id="$(jq -r .batch_id <<<"$issued")"
 token_a="$(jq -r '.links[0].token' <<<"$issued")"
 token_b="$(jq -r '.links[1].token' <<<"$issued")"
 printf '%s\n' "$token_a" "$token_b" >>"${MAGICLINK_TOKENS_FILE:-/dev/null}"
@@ -81,12 +85,12 @@ ok "IssueBatch (JSON body, ttl as \"900s\"): two links in order"
 
 verify() { grpcurl -plaintext -d "$1" "$address" magiclink.v1.MagicLinkService/Verify; }
 peek="$(verify "{\"token\": \"$token_a\", \"mode\": \"PEEK\"}")"
-[[ "$(jq -c '[.email, .purpose, .batchId == "'"$batch_id"'", has("consumedAt")]' <<<"$peek")" == \
+[[ "$(jq -c '[.email, .purpose, .batch_id == "'"$batch_id"'", has("consumed_at")]' <<<"$peek")" == \
    '["ops-a@example.com","login",true,false]' ]] || fail "Verify PEEK: $peek"
 ok "Verify PEEK: claims, not consumed"
 consumed="$(verify "{\"token\": \"$token_a\", \"mode\": \"CONSUME\", \"expected_purpose\": \"login\"}")"
-jq -e 'has("consumedAt")' <<<"$consumed" >/dev/null || fail "Verify CONSUME: $consumed"
-ok "Verify CONSUME: consumedAt set"
+jq -e 'has("consumed_at")' <<<"$consumed" >/dev/null || fail "Verify CONSUME: $consumed"
+ok "Verify CONSUME: consumed_at set"
 
 set +e
 verify "{\"token\": \"$token_a\"}" >"$scratch/again.out" 2>"$scratch/again.err"
@@ -94,21 +98,20 @@ code=$?
 set -e
 [[ $code -eq 73 ]] || fail "second CONSUME: exit $code, want 73 (64 + FAILED_PRECONDITION)"
 grep -qF 'Code: FailedPrecondition' "$scratch/again.err" &&
-  grep -qF '"@type": "type.googleapis.com/google.rpc.ErrorInfo"' "$scratch/again.err" &&
-  grep -qF '"reason": "TOKEN_ALREADY_USED"' "$scratch/again.err" &&
-  grep -qF '"domain": "magiclink.v1"' "$scratch/again.err" ||
+  grep -qF '{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"magiclink.v1","reason":"TOKEN_ALREADY_USED"}' \
+    "$scratch/again.err" ||
   fail "second CONSUME: error output $(redact <"$scratch/again.err")"
 ok "second CONSUME: exit 73, ErrorInfo magiclink.v1/TOKEN_ALREADY_USED"
 
 revoked="$(grpcurl -plaintext -d "{\"token\": \"$token_b\"}" "$address" magiclink.v1.MagicLinkService/Revoke)"
-[[ "$(jq -r .revokedCount <<<"$revoked")" == 1 ]] || fail "Revoke: $revoked"
+[[ "$(jq -r .revoked_count <<<"$revoked")" == 1 ]] || fail "Revoke: $revoked"
 set +e
 verify "{\"token\": \"$token_b\", \"mode\": \"PEEK\"}" >/dev/null 2>"$scratch/revoked.err"
 code=$?
 set -e
-[[ $code -eq 73 ]] && grep -qF '"reason": "TOKEN_REVOKED"' "$scratch/revoked.err" ||
+[[ $code -eq 73 ]] && grep -qF '"reason":"TOKEN_REVOKED"' "$scratch/revoked.err" ||
   fail "Verify after Revoke: exit $code $(redact <"$scratch/revoked.err")"
-ok "Revoke by token: revokedCount 1, then Verify fails with TOKEN_REVOKED"
+ok "Revoke by token: revoked_count 1, then Verify fails with TOKEN_REVOKED"
 
 # 3. docs/operators.md: every RPC has a command, and the marked blocks run.
 for pattern in ' list' ' describe magiclink.v1.MagicLinkService' 'grpc.health.v1.Health/Check' \
@@ -119,24 +122,42 @@ for pattern in ' list' ' describe magiclink.v1.MagicLinkService' 'grpc.health.v1
 done
 ok "docs/operators.md: commands for list, describe, health and every RPC and Revoke target"
 
-# The marked ```sh blocks, in order, with localhost:50051 pointing at this server.
-awk '/<!-- operators-doc-test -->/ { armed = 1; next }
-     armed && /^```sh$/ { inside = 1; armed = 0; blocks++; next }
-     inside && /^```$/ { inside = 0; next }
-     inside { print }
-     END { if (blocks < 5) exit 1 }' "$doc" | sed "s/localhost:50051/$address/g" >"$scratch/doc.sh" ||
-  fail "docs/operators.md: fewer than 5 blocks marked operators-doc-test"
-blocks=$(grep -c '<!-- operators-doc-test -->' "$doc")
-{
-  echo 'set -euo pipefail'
-  declare -p headers here
-  declare -f grpcurl
-  cat "$scratch/doc.sh"
-} >"$scratch/doc-run.sh"
-if ! bash "$scratch/doc-run.sh" >"$scratch/doc.out" 2>&1; then
-  redact <"$scratch/doc.out" >&2
-  fail "docs/operators.md: a marked block failed (output above)"
-fi
-grep -qF '"revokedCount": "1"' "$scratch/doc.out" && grep -qF '"status": "SERVING"' "$scratch/doc.out" ||
-  fail "docs/operators.md: unexpected output $(redact <"$scratch/doc.out")"
-ok "docs/operators.md: $blocks marked blocks ran against the server"
+# The marked ```sh blocks of a document, in order, with localhost:50051
+# pointing at this server, as one script (the document's name, then .sh).
+marked_blocks() {
+  local file="$1" min="$2" out="$scratch/$(basename "$1").sh"
+  awk '/<!-- operators-doc-test -->/ { armed = 1; next }
+       armed && /^```sh$/ { inside = 1; armed = 0; blocks++; next }
+       inside && /^```$/ { inside = 0; next }
+       inside { print }
+       END { if (blocks < '"$min"') exit 1 }' "$file" | sed "s/localhost:50051/$address/g" >"$out.body" ||
+    fail "$file: fewer than $min blocks marked operators-doc-test"
+  {
+    echo 'set -euo pipefail'
+    declare -p headers here
+    declare -f grpcurl
+    cat "$out.body"
+  } >"$out"
+  echo "$out"
+}
+
+run_marked_blocks() {
+  local file="$1" min="$2" script
+  script="$(marked_blocks "$file" "$min")"
+  if ! bash "$script" >"$script.out" 2>&1; then
+    redact <"$script.out" >&2
+    fail "$file: a marked block failed (output above)"
+  fi
+  echo "$script.out"
+}
+
+out="$(run_marked_blocks "$doc" 5)"
+grep -qF '"revoked_count": "1"' "$out" && grep -qF '"status": "SERVING"' "$out" &&
+  grep -qE '"batch_id": "b_[A-Za-z0-9_-]+"' "$out" ||
+  fail "docs/operators.md: unexpected output $(redact <"$out")"
+ok "docs/operators.md: $(grep -c '<!-- operators-doc-test -->' "$doc") marked blocks ran against the server"
+
+out="$(run_marked_blocks "$root/README.md" 1)"
+grep -qF '"status": "SERVING"' "$out" && grep -qE '"batch_id": "b_[A-Za-z0-9_-]+"' "$out" &&
+  grep -qF '"consumed": "1"' "$out" || fail "README.md: unexpected output $(redact <"$out")"
+ok "README.md: the grpcurl tour ran against the server"

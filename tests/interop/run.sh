@@ -2,8 +2,10 @@
 # Runs one interop client against a live magiclinkd and fails on any mismatch.
 #
 #   tests/interop/run.sh LANGUAGE PATH/TO/magiclinkd
-#     LANGUAGE: python | go | node | java | operators | cli
-#     (cli runs the same scenario through $MAGICLINKCTL, a magiclinkctl binary)
+#     LANGUAGE: python | go | node | java | operators | grpcurl_reference | cli
+#     (cli runs the same scenario through $MAGICLINKCTL, a magiclinkctl binary;
+#     grpcurl_reference replays tests/interop/grpcurl-reference.md through the
+#     grpcurl stand-in against a server without callers, as it was recorded)
 #
 # Starts magiclinkd in a temporary folder on a free loopback port, generates
 # the stubs for LANGUAGE (scripts/generate-stubs.sh), builds and runs the
@@ -60,6 +62,9 @@ start_server() {
               "scopes": ["issue", "verify", "revoke", "read"]}]}
 EOF
   )
+  if [[ "$language" == grpcurl_reference ]]; then
+    echo '{}' >"$scratch/magiclinkd.json"  # loopback, no callers: issued_by "local"
+  fi
   "$magiclinkd" --config="$scratch/magiclinkd.json" --data_dir="$scratch/data" \
     --listen=127.0.0.1:0 --port_file="$scratch/port" >"$scratch/server.log" 2>&1 &
   server_pid=$!
@@ -169,12 +174,17 @@ run_client() {
       mkdir -p "$scratch/operators"
       "$here/operators_reflection.sh" "$address" "$scratch/operators"
       ;;
+    grpcurl_reference)
+      ensure_node_modules
+      node "$here/node/grpcurl_reference_test.js" "$address" "$here/grpcurl-reference.md" \
+        "$MAGICLINK_TOKENS_FILE"
+      ;;
     cli)
       [[ -x "${MAGICLINKCTL:-}" ]] || fail "set MAGICLINKCTL to a magiclinkctl binary"
       run_cli_scenario
       ;;
     *)
-      fail "unknown language (python, go, node, java, operators, cli)"
+      fail "unknown language (python, go, node, java, operators, grpcurl_reference, cli)"
       ;;
   esac
 }
