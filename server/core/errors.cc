@@ -11,6 +11,20 @@ namespace {
 constexpr char kReasonPayload[] = "type.magiclink.dev/reason";
 constexpr char kViolationsPayload[] = "type.magiclink.dev/violations";
 
+// The reason of an error that was built without one.
+v1::ErrorReason ReasonForCode(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument: return v1::INVALID_REQUEST;
+    case absl::StatusCode::kUnavailable: return v1::STORE_UNAVAILABLE;
+    case absl::StatusCode::kDeadlineExceeded: return v1::DEADLINE_EXCEEDED;
+    case absl::StatusCode::kAborted: return v1::ABORTED;
+    case absl::StatusCode::kUnauthenticated: return v1::UNAUTHENTICATED;
+    case absl::StatusCode::kPermissionDenied: return v1::PERMISSION_DENIED;
+    case absl::StatusCode::kResourceExhausted: return v1::RESOURCE_EXHAUSTED;
+    default: return v1::INTERNAL;
+  }
+}
+
 }  // namespace
 
 absl::Status ErrorWithReason(absl::StatusCode code, v1::ErrorReason reason,
@@ -39,10 +53,11 @@ absl::Status InvalidRequest(const std::vector<FieldViolation>& violations) {
 }
 
 v1::ErrorReason ReasonOf(const absl::Status& status) {
+  if (status.ok()) return v1::ERROR_REASON_UNSPECIFIED;
   auto name = status.GetPayload(kReasonPayload);
   v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
-  if (name) v1::ErrorReason_Parse(std::string(*name), &reason);
-  return reason;
+  if (name && v1::ErrorReason_Parse(std::string(*name), &reason)) return reason;
+  return ReasonForCode(status.code());
 }
 
 std::vector<FieldViolation> FieldViolations(const absl::Status& status) {

@@ -38,8 +38,9 @@ absl::Status ErrorWithReason(absl::StatusCode code, v1::ErrorReason reason,
 // INVALID_ARGUMENT (reason INVALID_REQUEST) listing every violation.
 absl::Status InvalidRequest(const std::vector<FieldViolation>& violations);
 
-// The reason attached to `status`; ERROR_REASON_UNSPECIFIED when there is
-// none.
+// The reason a caller is told for `status`: the one attached with
+// ErrorWithReason, else the one for its code (DEADLINE_EXCEEDED, ABORTED, ...;
+// INTERNAL for a code without its own); ERROR_REASON_UNSPECIFIED when OK.
 v1::ErrorReason ReasonOf(const absl::Status& status);
 
 // The violations attached to `status` (empty when none).

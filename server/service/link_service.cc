@@ -13,7 +13,7 @@ namespace {
 
 AuditOutcome OutcomeOf(const absl::Status& status) {
   if (status.ok()) return {};
-  return {absl::StatusCodeToString(status.code()), ErrorReason(status)};
+  return {absl::StatusCodeToString(status.code()), v1::ErrorReason_Name(ReasonOf(status))};
 }
 
 constexpr size_t kMaxBatchIdLength = 64;
