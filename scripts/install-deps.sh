@@ -9,6 +9,7 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libpqxx-dev libsqlite3-dev libssl-dev
   golang-github-gogo-googleapis-dev   # google/rpc/*.proto
+  libmicrohttpd-dev                   # the /metrics listener
 )
 test_packages=(
   libgtest-dev libgmock-dev
@@ -22,6 +23,7 @@ test_packages=(
   libperfmark-java libgeronimo-annotation-1.3-spec-java libguava-java
   bazel-bootstrap bazel-rules-java
   nodejs openssl procps jq bc               # nodejs brings npm on this image
+  prometheus                          # scrapes /metrics in tests/e2e/metrics_e2e_test.cc
 )
 
 packages=("${build_packages[@]}")
