@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "server/transport/metrics_interceptor.h"
 #include "server/transport/reflection_service.h"
 
 namespace magiclink {
@@ -39,6 +40,11 @@ absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
   builder.RegisterService(started.reflection.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options.max_polling_threads);
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<MetricsInterceptorFactory>(*options.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
+  }
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
