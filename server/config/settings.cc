@@ -97,6 +97,7 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (!c.database().empty()) s.database = c.database();
   if (!c.data_dir().empty()) s.data_dir = c.data_dir();
   if (!c.token_keys_file().empty()) s.token_keys_file = c.token_keys_file();
+  if (!c.metrics_listen().empty()) s.metrics_listen = c.metrics_listen();
   s.allowed_redirect_prefixes.assign(c.allowed_redirect_prefixes().begin(),
                                      c.allowed_redirect_prefixes().end());
   absl::StatusOr<CallerDirectory> callers = ToCallers(c.callers());
@@ -164,6 +165,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const Env
   if (!command_line.listen.empty()) settings.listen = command_line.listen;
   if (!command_line.database.empty()) settings.database = command_line.database;
   if (!command_line.data_dir.empty()) settings.data_dir = command_line.data_dir;
+  if (!command_line.metrics_listen.empty()) settings.metrics_listen = command_line.metrics_listen;
   if (settings.database.empty()) {
     settings.database = absl::StrCat("sqlite:", settings.data_dir, "/magiclink.db");
   }

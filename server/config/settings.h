@@ -43,6 +43,8 @@ struct Settings {
   // separated by newlines or ';', newest last). A secret: never log it. When
   // set, token_keys_file is not used.
   std::string token_keys;
+  // host:port serving GET /metrics; empty: no metrics listener.
+  std::string metrics_listen;
 };
 
 // What the command line said; empty strings mean "not given".
@@ -51,6 +53,7 @@ struct CommandLine {
   std::string listen;
   std::string database;
   std::string data_dir;
+  std::string metrics_listen;
 };
 
 // Reads an environment variable; returns "" when unset.
