@@ -130,6 +130,14 @@ FamilyBase::FamilyBase(std::string name, std::string help, std::vector<MetricLab
       Misuse(absl::StrCat("invalid label name ", label.name, " on ", name_));
     }
     if (label.values.empty()) Misuse(absl::StrCat("label ", label.name, " has no values"));
+    for (size_t i = 0; i < label.values.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (label.values[i] == label.values[j]) {
+          Misuse(absl::StrCat("label ", label.name, " of ", name_, " repeats value ",
+                              label.values[i]));
+        }
+      }
+    }
     slots_ *= label.values.size();
   }
 }

@@ -122,6 +122,7 @@ TEST(MetricsDeathTest, InvalidNamesAndIndexesAbort) {
   EXPECT_DEATH(registry.AddCounter("bad-name", "x"), "invalid metric name");
   EXPECT_DEATH(registry.AddCounter("ok", "x", {{"le", {"a"}}}), "invalid label name");
   EXPECT_DEATH(registry.AddHistogram("h", "x", {2, 1}), "ascending");
+  EXPECT_DEATH(registry.AddCounter("d", "x", {{"k", {"a", "b", "a"}}}), "repeats value a");
   CounterFamily& c = registry.AddCounter("c", "x", {{"k", {"a"}}});
   EXPECT_DEATH(c.At({1}), "out of range");
 }
