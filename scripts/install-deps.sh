@@ -9,6 +9,7 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libpqxx-dev libsqlite3-dev libssl-dev
   golang-github-gogo-googleapis-dev   # google/rpc/*.proto
+  libmicrohttpd-dev                   # the /metrics listener
 )
 test_packages=(
   libgtest-dev libgmock-dev
@@ -24,6 +25,7 @@ test_packages=(
   bazel-bootstrap bazel-rules-java
   nodejs openssl procps jq bc               # nodejs brings npm on this image
   chromium                                  # the web tier's browser test (tests/web)
+  prometheus                          # scrapes /metrics in tests/e2e/metrics_e2e_test.cc
 )
 
 packages=("${build_packages[@]}")

@@ -24,6 +24,8 @@
 #include "server/core/token_source.h"
 #include "server/observability/audit.h"
 #include "server/observability/log.h"
+#include "server/observability/metrics_http_server.h"
+#include "server/observability/server_metrics.h"
 #include "server/service/link_service.h"
 #include "server/service/periodic_task.h"
 #include "server/store/store_factory.h"
@@ -48,6 +50,11 @@ ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once se
 ABSL_FLAG(bool, insecure_allow_public_without_tls_or_callers, false,
           "INSECURE: serve a non-loopback address although TLS or callers are not configured "
           "(only when something else, e.g. a mesh sidecar, authenticates and encrypts)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving GET /metrics for Prometheus over plain HTTP (default: off; "
+          "loopback only unless --metrics_allow_public)");
+ABSL_FLAG(bool, metrics_allow_public, false,
+          "serve --metrics_listen on a non-loopback address (the port has no authentication)");
 
 namespace magiclink {
 namespace {
@@ -66,14 +73,14 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<Settings> settings =
-      LoadSettings({absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_listen),
-                    absl::GetFlag(FLAGS_database), absl::GetFlag(FLAGS_data_dir),
-                    absl::GetFlag(FLAGS_audit_log), absl::GetFlag(FLAGS_audit_include_email)},
-                   [](const char* name) {
-                     const char* value = std::getenv(name);
-                     return std::string(value ? value : "");
-                   });
+  absl::StatusOr<Settings> settings = LoadSettings(
+      {absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_database),
+       absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_audit_log),
+       absl::GetFlag(FLAGS_audit_include_email), absl::GetFlag(FLAGS_metrics_listen)},
+      [](const char* name) {
+        const char* value = std::getenv(name);
+        return std::string(value ? value : "");
+      });
   if (!settings.ok()) return Fail("config_invalid", settings.status());
   if (mkdir(settings->data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Fail("data_dir_unusable", absl::FailedPreconditionError(absl::StrCat(
@@ -82,6 +89,10 @@ int Run() {
   const bool insecure_public = absl::GetFlag(FLAGS_insecure_allow_public_without_tls_or_callers);
   if (absl::Status s = CheckExposure(*settings, insecure_public); !s.ok()) {
     return Fail("listen_refused", s);
+  }
+  if (absl::Status s = CheckMetricsExposure(*settings, absl::GetFlag(FLAGS_metrics_allow_public));
+      !s.ok()) {
+    return Fail("metrics_listen_refused", s);
   }
   if (!IsLocalListenAddress(settings->listen) &&
       (settings->callers.empty() || !settings->tls.enabled())) {
@@ -110,10 +121,14 @@ int Run() {
   absl::StatusOr<RedirectPolicy> redirects = RedirectPolicy::Create(std::move(prefixes));
   if (!redirects.ok()) return Fail("config_invalid", redirects.status());
 
-  const StoreOptions store_options{
-      settings->postgres.pool_size,         settings->postgres.acquire_timeout,
-      settings->postgres.connect_timeout,   settings->postgres.consume_statements,
-      settings->postgres.max_consume_batch, settings->postgres.prepared_statements};
+  std::unique_ptr<ServerMetrics> metrics;
+  if (!settings->metrics_listen.empty()) {
+    metrics = std::make_unique<ServerMetrics>(MAGICLINK_VERSION);
+  }
+  StoreOptions store_options{settings->postgres.pool_size,          settings->postgres.acquire_timeout,
+                             settings->postgres.connect_timeout,    settings->postgres.consume_statements,
+                             settings->postgres.max_consume_batch, settings->postgres.prepared_statements};
+  store_options.observer = metrics.get();
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
       OpenTokenStore(settings->database, store_options);
   if (!store.ok()) return Fail("store_unavailable", store.status());
@@ -145,9 +160,23 @@ int Run() {
   server_options.listen = settings->listen;
   server_options.credentials = *credentials;
   server_options.max_receive_bytes = MaxRequestBytes(settings->service.limits);
+  server_options.metrics = metrics.get();
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (metrics != nullptr) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(settings->metrics_listen, metrics->registry());
+    if (!http.ok()) return Fail("metrics_listen_failed", http.status());
+    metrics_http = *std::move(http);
+    Log(LogLevel::kInfo, "metrics_listening",
+        {{"address", settings->metrics_listen}, {"port", absl::StrCat(metrics_http->port())}});
+  }
   absl::StatusOr<StartedServer> server = StartGrpcServer(server_options, adapter);
   if (!server.ok()) return Fail("listen_failed", server.status());
-  server->SetServing(true);
+  auto set_serving = [&](bool serving) {
+    server->SetServing(serving);
+    if (metrics != nullptr) metrics->SetServing(serving);
+  };
+  set_serving(true);
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     std::ofstream(port_file) << server->port << "\n";
   }
@@ -163,7 +192,7 @@ int Run() {
     const absl::Status ping = (*store)->Ping();
     if (ping.ok() != serving) {
       serving = ping.ok();
-      server->SetServing(serving);
+      set_serving(serving);
       Log(serving ? LogLevel::kInfo : LogLevel::kError, serving ? "store_up" : "store_down",
           {{"error", std::string(ping.message())}});
     }
@@ -183,7 +212,7 @@ int Run() {
   int signal = 0;
   sigwait(&signals, &signal);
   Log(LogLevel::kInfo, "draining", {{"signal", absl::StrCat(signal)}});
-  server->SetServing(false);
+  set_serving(false);
   server->server->Shutdown(std::chrono::system_clock::now() +
                            absl::ToChronoSeconds(settings->shutdown_grace));
   server->server->Wait();

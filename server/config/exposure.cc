@@ -54,4 +54,16 @@ absl::Status CheckExposure(const Settings& settings, bool allow_insecure_public)
       "--insecure_allow_public_without_tls_or_callers if something else protects this port"));
 }
 
+absl::Status CheckMetricsExposure(const Settings& settings, bool allow_public) {
+  if (settings.metrics_listen.empty() || allow_public) return absl::OkStatus();
+  if (absl::StartsWith(settings.metrics_listen, "unix")) {
+    return absl::InvalidArgumentError("metrics_listen must be host:port (no unix sockets)");
+  }
+  if (IsLocalListenAddress(settings.metrics_listen)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "refusing to serve metrics on ", settings.metrics_listen,
+      ": the metrics port is plain HTTP without authentication; listen on a loopback address "
+      "(e.g. 127.0.0.1:9464) or pass --metrics_allow_public if a firewall or proxy protects it"));
+}
+
 }  // namespace magiclink

@@ -25,6 +25,12 @@ bool IsLocalListenAddress(absl::string_view listen);
 // message says what is missing and how to fix it.
 absl::Status CheckExposure(const Settings& settings, bool allow_insecure_public);
 
+// FAILED_PRECONDITION when `settings.metrics_listen` names a non-local
+// address and `allow_public` (the --metrics_allow_public flag) is not set:
+// the metrics port is plain HTTP without authentication. OK when metrics are
+// off.
+absl::Status CheckMetricsExposure(const Settings& settings, bool allow_public);
+
 }  // namespace magiclink
 
 #endif  // MAGICLINK_SERVER_CONFIG_EXPOSURE_H_

@@ -99,6 +99,7 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
   if (!c.token_keys_file().empty()) s.token_keys_file = c.token_keys_file();
   s.audit_log = c.audit_log();
   s.audit_include_email = c.audit_include_email();
+  if (!c.metrics_listen().empty()) s.metrics_listen = c.metrics_listen();
   s.allowed_redirect_prefixes.assign(c.allowed_redirect_prefixes().begin(),
                                      c.allowed_redirect_prefixes().end());
   absl::StatusOr<CallerDirectory> callers = ToCallers(c.callers());
@@ -171,6 +172,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line, const Env
   if (!command_line.data_dir.empty()) settings.data_dir = command_line.data_dir;
   if (!command_line.audit_log.empty()) settings.audit_log = command_line.audit_log;
   if (command_line.audit_include_email) settings.audit_include_email = true;
+  if (!command_line.metrics_listen.empty()) settings.metrics_listen = command_line.metrics_listen;
   if (settings.database.empty()) {
     settings.database = absl::StrCat("sqlite:", settings.data_dir, "/magiclink.db");
   }

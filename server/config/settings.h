@@ -48,6 +48,8 @@ struct Settings {
   std::string audit_log;
   // Whether audit events name email addresses.
   bool audit_include_email = false;
+  // host:port serving GET /metrics; empty: no metrics listener.
+  std::string metrics_listen;
 };
 
 // What the command line said; empty strings mean "not given".
@@ -58,6 +60,7 @@ struct CommandLine {
   std::string data_dir;
   std::string audit_log;
   bool audit_include_email = false;  // true turns it on whatever the file says
+  std::string metrics_listen;
 };
 
 // Reads an environment variable; returns "" when unset.

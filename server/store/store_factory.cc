@@ -2,14 +2,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/store/observed_token_store.h"
 #include "server/store/sqlite/sqlite_token_store.h"
 #ifdef MAGICLINK_WITH_POSTGRES
 #include "server/store/postgres/postgres_token_store.h"
 #endif
 
 namespace magiclink {
+namespace {
 
-absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& url,
                                                            const StoreOptions& options) {
   if (absl::StartsWith(url, "sqlite:")) {
     const std::string path = url.substr(7);
@@ -28,6 +30,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
     postgres.consume_statements = options.consume_statements;
     postgres.max_consume_batch = options.max_consume_batch;
     postgres.prepared_statements = options.prepared_statements;
+    postgres.observer = options.observer;
     absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));
@@ -38,6 +41,16 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
   return absl::InvalidArgumentError(
       absl::StrCat("database URL must start with sqlite: or postgresql:// (got ",
                    RedactDatabaseUrl(url), ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
+                                                           const StoreOptions& options) {
+  absl::StatusOr<std::unique_ptr<TokenStore>> store = OpenUnobserved(url, options);
+  if (!store.ok() || options.observer == nullptr) return store;
+  return std::unique_ptr<TokenStore>(
+      std::make_unique<ObservedTokenStore>(*std::move(store), *options.observer));
 }
 
 std::string RedactDatabaseUrl(const std::string& url) {

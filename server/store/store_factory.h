@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/observability/store_observer.h"
 #include "server/store/token_store.h"
 
 namespace magiclink {
@@ -20,9 +21,12 @@ struct StoreOptions {
   int consume_statements = 2;
   int max_consume_batch = 100;
   bool prepared_statements = true;
+  // Told what the store does (metrics); nullptr: nothing is observed.
+  StoreObserver* observer = nullptr;
 };
 
-// Opens the store and applies pending schema migrations. INVALID_ARGUMENT for
+// Opens the store and applies pending schema migrations; with an observer,
+// the store reports to it (ObservedTokenStore). INVALID_ARGUMENT for
 // an unknown scheme; the URL's password never appears in an error.
 absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
                                                            const StoreOptions& options);

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "server/transport/metrics_interceptor.h"
 #include "server/transport/reflection_service.h"
 
 namespace magiclink {
@@ -86,6 +87,11 @@ absl::StatusOr<StartedServer> StartGrpcServer(const GrpcServerOptions& options,
   // then a second magiclinkd on a taken port starts anyway and the kernel
   // splits connections between the two.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<MetricsInterceptorFactory>(*options.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
+  }
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {
     const std::string cause = BindError(options.listen);

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/core/limits.h"
+#include "server/observability/server_metrics.h"
 
 namespace magiclink {
 
@@ -30,6 +31,9 @@ struct GrpcServerOptions {
   // calls in flight that thread churn cost about 80 us of server CPU per
   // Verify (docs/performance.md). Idle threads cost only their stacks.
   int max_polling_threads = 64;
+  // Every call is counted and timed here (MetricsInterceptorFactory);
+  // nullptr: no metrics. Must outlive the server.
+  ServerMetrics* metrics = nullptr;
 };
 
 // The largest request the limits allow: a full batch of maximal recipients,

@@ -182,5 +182,37 @@ TEST(ExposureTest, PublicAddressNeedsTlsAndCallersOrTheLoudFlag) {
   EXPECT_OK(CheckExposure(s, false));
 }
 
+TEST_F(SecuritySettingsTest, MetricsListenComesFromTheConfigFileAndTheFlagWins) {
+  absl::StatusOr<Settings> off = Load("{}");
+  ASSERT_OK(off);
+  EXPECT_EQ(off->metrics_listen, "");  // off by default
+  absl::StatusOr<Settings> s = Load(R"({"metrics_listen": "127.0.0.1:9464"})");
+  ASSERT_OK(s);
+  EXPECT_EQ(s->metrics_listen, "127.0.0.1:9464");
+  std::ofstream(dir_.File("m.json")) << R"({"metrics_listen": "127.0.0.1:9464"})";
+  absl::StatusOr<Settings> flag = LoadSettings({dir_.File("m.json"), "", "", "", "127.0.0.1:9999"},
+                                               [](const char*) { return std::string(); });
+  ASSERT_OK(flag);
+  EXPECT_EQ(flag->metrics_listen, "127.0.0.1:9999");
+  EXPECT_THAT(Load(R"({"metrics": "127.0.0.1:9464"})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // unknown key
+}
+
+TEST(ExposureTest, PublicMetricsAddressNeedsItsOwnFlag) {
+  Settings s;
+  EXPECT_OK(CheckMetricsExposure(s, false));  // metrics off
+  s.metrics_listen = "127.0.0.1:9464";
+  EXPECT_OK(CheckMetricsExposure(s, false));
+  s.metrics_listen = "0.0.0.0:9464";
+  EXPECT_THAT(CheckMetricsExposure(s, false), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckMetricsExposure(s, false).message(), HasSubstr("--metrics_allow_public"));
+  EXPECT_OK(CheckMetricsExposure(s, true));
+  // TLS and callers protect the gRPC port, not the metrics port.
+  s.tls = {"s.pem", "s.key", "", false};
+  EXPECT_THAT(CheckMetricsExposure(s, false), StatusIs(absl::StatusCode::kFailedPrecondition));
+  s.metrics_listen = "unix:/tmp/metrics.sock";
+  EXPECT_THAT(CheckMetricsExposure(s, false), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace magiclink

@@ -20,3 +20,7 @@ add_executable(postgres_outage_test postgres_outage_test.cc)
 target_link_libraries(postgres_outage_test PRIVATE
   magiclink_testing magiclink_store_postgres magiclink_postgres_test_support GTest::gmock_main)
 gtest_discover_tests(postgres_outage_test PROPERTIES RUN_SERIAL TRUE DISCOVERY_TIMEOUT 60)
+
+# What the stores report to a StoreObserver (metrics), SQLite and PostgreSQL.
+magiclink_test(observed_token_store_test SOURCES observed_token_store_test.cc
+  LIBS magiclink_store_factory magiclink_postgres_test_support)

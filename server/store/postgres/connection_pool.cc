@@ -42,7 +42,9 @@ PgConnectionPool::Lease::Lease(Lease&& other) noexcept
       broken_(other.broken_) {}
 
 PgConnectionPool::Lease::~Lease() {
-  if (pool_ != nullptr) pool_->Release(std::move(connection_), broken_);
+  if (pool_ == nullptr) return;
+  if (pool_->limits_.observer != nullptr) pool_->limits_.observer->ConnectionsInUse(-1);
+  pool_->Release(std::move(connection_), broken_);
 }
 
 PgConnectionPool::PgConnectionPool(std::string conninfo, Limits limits, Setup setup)
@@ -66,7 +68,11 @@ absl::StatusOr<PgConnectionPool::Lease> PgConnectionPool::Acquire(absl::Time dea
       auto can_proceed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !idle_.empty() || open_ < limits_.size;
       };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&can_proceed), deadline)) {
+      StoreObserver* const observer = can_proceed() ? nullptr : limits_.observer;
+      if (observer != nullptr) observer->ConnectionWaiters(+1);
+      const bool ready = mu_.AwaitWithDeadline(absl::Condition(&can_proceed), deadline);
+      if (observer != nullptr) observer->ConnectionWaiters(-1);
+      if (!ready) {
         return StoreUnavailable(absl::StrCat("no PostgreSQL connection became free in time: all ",
                                              limits_.size, " pooled connections are busy"));
       }

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "pqxx/connection"
+#include "server/observability/store_observer.h"
 
 namespace magiclink {
 
@@ -33,6 +34,8 @@ class PgConnectionPool {
     // After a failed connect, new connections are not attempted for this
     // long: calls fail at once while the server is down.
     absl::Duration reconnect_backoff = absl::Milliseconds(200);
+    // Told how many connections are lent and how many calls wait (metrics).
+    StoreObserver* observer = nullptr;
   };
   // Runs on every new connection before its first use (e.g. to register
   // prepared statements). May throw pqxx exceptions.
@@ -55,7 +58,9 @@ class PgConnectionPool {
    private:
     friend class PgConnectionPool;
     Lease(PgConnectionPool* pool, std::unique_ptr<pqxx::connection> connection)
-        : pool_(pool), connection_(std::move(connection)) {}
+        : pool_(pool), connection_(std::move(connection)) {
+      if (pool_->limits_.observer != nullptr) pool_->limits_.observer->ConnectionsInUse(+1);
+    }
 
     PgConnectionPool* pool_;
     std::unique_ptr<pqxx::connection> connection_;

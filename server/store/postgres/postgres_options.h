@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/observability/store_observer.h"
 
 namespace magiclink {
 
@@ -64,6 +65,10 @@ struct PostgresOptions {
   // that the schema is current (for deployments that migrate in a separate
   // step with --migrate_only).
   bool migrate = true;
+
+  // Told about the pool and the coalesced consume statements (metrics);
+  // nullptr: nothing is observed. Must outlive the store.
+  StoreObserver* observer = nullptr;
 };
 
 // INVALID_ARGUMENT naming the bad field; OK when `options` can be used.

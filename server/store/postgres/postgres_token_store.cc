@@ -199,7 +199,8 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
   absl::StatusOr<std::string> conninfo = BuildConninfo(options);
   if (!conninfo.ok()) return conninfo.status();
   auto pool = std::make_unique<PgConnectionPool>(
-      *std::move(conninfo), PgConnectionPool::Limits{options.pool_size, options.reconnect_backoff},
+      *std::move(conninfo),
+      PgConnectionPool::Limits{options.pool_size, options.reconnect_backoff, options.observer},
       options.prepared_statements ? PgConnectionPool::Setup(PreparePostgresStatements) : nullptr);
   {
     absl::StatusOr<PgConnectionPool::Lease> lease =
@@ -280,6 +281,9 @@ absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
 }
 
 void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
+  if (options_.observer != nullptr) {
+    options_.observer->ConsumeStatement(static_cast<int>(calls.size()));
+  }
   // One array element per candidate hash, tagged with its call's index.
   ArrayLiteral items, hashes, nows, keys, purposes;
   absl::Time deadline = absl::InfinitePast();
