@@ -48,29 +48,19 @@ const std::vector<std::string>& CodeNames() {
   return *names;
 }
 
-// "" (no ErrorInfo: OK), every reason magiclinkd sets (core/errors.h and the
-// code-derived ones of transport/status_mapping.cc), then "OTHER".
+// "" (no ErrorInfo: OK), every value of magiclink.v1.ErrorReason, then
+// "OTHER".
 const std::vector<std::string>& Reasons() {
-  static const auto* reasons = new std::vector<std::string>{"",
-                                                            kReasonInvalidRequest,
-                                                            kReasonTokenNotFound,
-                                                            kReasonTokenExpired,
-                                                            kReasonTokenAlreadyUsed,
-                                                            kReasonTokenRevoked,
-                                                            kReasonPurposeMismatch,
-                                                            kReasonBatchNotFound,
-                                                            kReasonRequestIdConflict,
-                                                            kReasonStoreUnavailable,
-                                                            kReasonInternal,
-                                                            kReasonUnauthenticated,
-                                                            kReasonScopeNotGranted,
-                                                            kReasonPurposeNotAllowed,
-                                                            kReasonRedirectNotAllowed,
-                                                            "DEADLINE_EXCEEDED",
-                                                            "ABORTED",
-                                                            "PERMISSION_DENIED",
-                                                            "RESOURCE_EXHAUSTED",
-                                                            "OTHER"};
+  static const auto* reasons = [] {
+    auto* out = new std::vector<std::string>{""};
+    for (int i = v1::ErrorReason_MIN; i <= v1::ErrorReason_MAX; ++i) {
+      if (v1::ErrorReason_IsValid(i) && i != v1::ERROR_REASON_UNSPECIFIED) {
+        out->push_back(v1::ErrorReason_Name(static_cast<v1::ErrorReason>(i)));
+      }
+    }
+    out->push_back("OTHER");
+    return out;
+  }();
   return *reasons;
 }
 

@@ -38,6 +38,8 @@ class ObservedTokenStore final : public TokenStore {
                                                     absl::Time now) override;
   absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
                                     int max_rows) override;
+  absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
+      const std::vector<KeyCheck>& checks) override;
   absl::Status Ping() override;
 
  private:
