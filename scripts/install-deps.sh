@@ -25,7 +25,7 @@ test_packages=(
   bazel-bootstrap bazel-rules-java
   nodejs openssl procps jq bc               # nodejs brings npm on this image
   chromium                                  # the web tier's browser test (tests/web)
-  prometheus                          # scrapes /metrics in tests/e2e/metrics_e2e_test.cc
+  prometheus                                # scrapes /metrics in tests/e2e/metrics_e2e_test.cc
 )
 
 packages=("${build_packages[@]}")

@@ -190,8 +190,11 @@ TEST_F(SecuritySettingsTest, MetricsListenComesFromTheConfigFileAndTheFlagWins) 
   ASSERT_OK(s);
   EXPECT_EQ(s->metrics_listen, "127.0.0.1:9464");
   std::ofstream(dir_.File("m.json")) << R"({"metrics_listen": "127.0.0.1:9464"})";
-  absl::StatusOr<Settings> flag = LoadSettings({dir_.File("m.json"), "", "", "", "127.0.0.1:9999"},
-                                               [](const char*) { return std::string(); });
+  CommandLine command_line;
+  command_line.config_path = dir_.File("m.json");
+  command_line.metrics_listen = "127.0.0.1:9999";
+  absl::StatusOr<Settings> flag =
+      LoadSettings(command_line, [](const char*) { return std::string(); });
   ASSERT_OK(flag);
   EXPECT_EQ(flag->metrics_listen, "127.0.0.1:9999");
   EXPECT_THAT(Load(R"({"metrics": "127.0.0.1:9464"})"),
