@@ -40,6 +40,31 @@ std::string OutstandingByKey(absl::string_view now) {
                       now, ")");
 }
 
+// Every statement that changes several tokens locks them first, in one
+// order for all of them: ascending token_hash. Two statements that lock in
+// opposite orders (two replicas' consume batches naming the same tokens in
+// different orders) deadlock, and an UPDATE locks its rows in whatever order
+// its plan meets them. A SELECT ... ORDER BY ... FOR NO KEY UPDATE sorts
+// first and then locks each row as the sort hands it out, so the locks are
+// taken in that order (PostgreSQL's SELECT reference, "The Locking Clause").
+// MATERIALIZED keeps the locking query a step of its own; the UPDATE changes
+// only rows it returned (joined on the key), re-checking its conditions on
+// each row's latest version. Rows already spent are not locked. FOR NO KEY
+// UPDATE is the lock the UPDATE itself takes (no key column changes).
+// `find` selects the rows (from tokens); the result is the CTE "locked".
+std::string LockInHashOrder(absl::string_view find) {
+  return absl::StrCat("locked AS MATERIALIZED (SELECT token_hash FROM tokens WHERE ", find,
+                      " ORDER BY token_hash FOR NO KEY UPDATE)");
+}
+
+// Revokes the outstanding tokens `find` selects, locking them in hash order.
+// $now is the parameter holding the time.
+std::string RevokeLocked(absl::string_view find, absl::string_view now) {
+  return absl::StrCat(
+      "WITH ", LockInHashOrder(find), " UPDATE tokens SET revoked_at = magiclink_time(", now,
+      ") FROM locked l WHERE tokens.token_hash = l.token_hash AND ", OutstandingByKey(now));
+}
+
 struct Statement {
   const char* name;
   std::string sql;
@@ -72,9 +97,10 @@ const std::vector<Statement>& Statements() {
        "WHERE issued_by = $1 AND request_id = $2 AND created_at <= magiclink_time($3)"},
       // One statement for every address of the batch (index tokens_outstanding_email).
       // $1 emails (text[]) $2 purpose $3 now.
-      {pgsql::kRevokePrevious, absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($3) ",
-                                            "WHERE email = ANY($1::text[]) AND purpose = $2 AND ",
-                                            OutstandingByEmail("$3"))},
+      {pgsql::kRevokePrevious,
+       RevokeLocked(
+           absl::StrCat("email = ANY($1::text[]) AND purpose = $2 AND ", OutstandingByEmail("$3")),
+           "$3")},
       // Every token of a batch in one statement: the per-token columns arrive
       // as arrays and unnest() turns them into rows; batch-wide values are
       // sent once. $1 batch_id $2 expires_at $3 purpose $4 hashes (bytea[])
@@ -94,17 +120,23 @@ const std::vector<Statement>& Statements() {
       // outstanding and its purpose matches; of concurrent consumes
       // PostgreSQL lets exactly one match (the others re-check the updated
       // row and find consumed_at set), also when one batch names a token
-      // twice (a row is updated once per statement). The claims come back in
-      // the same round trip, tagged with the call's place in the batch.
-      // One element per candidate hash: $1 item (the call's index)
+      // twice (a row is updated once per statement). The outstanding rows it
+      // names are locked first, in hash order (LockInHashOrder), so statements
+      // of several replicas over the same tokens never deadlock. The claims
+      // come back in the same round trip, tagged with the call's place in the
+      // batch. One element per candidate hash: $1 item (the call's index)
       // $2 hash (bytea[]) $3 now $4 consume_key_hash ('' = none)
       // $5 expected purpose ('' = any).
       {pgsql::kConsumeBatch,
-       absl::StrCat("WITH t AS (UPDATE tokens SET consumed_at = magiclink_time(r.now_us), "
+       absl::StrCat("WITH ",
+                    LockInHashOrder("token_hash = ANY($2::bytea[]) AND "
+                                    "num_nonnulls(consumed_at, revoked_at) = 0"),
+                    ", t AS (UPDATE tokens SET consumed_at = magiclink_time(r.now_us), "
                     "consume_key_hash = NULLIF(r.consume_key, ''::bytea) "
-                    "FROM unnest($1::int[], $2::bytea[], $3::bigint[], $4::bytea[], $5::text[]) "
+                    "FROM locked l, "
+                    "unnest($1::int[], $2::bytea[], $3::bigint[], $4::bytea[], $5::text[]) "
                     "AS r(item, hash, now_us, consume_key, expected_purpose) "
-                    "WHERE token_hash = r.hash AND ",
+                    "WHERE tokens.token_hash = l.token_hash AND r.hash = l.token_hash AND ",
                     OutstandingByKey("r.now_us"),
                     " AND (r.expected_purpose = '' OR purpose = r.expected_purpose) "
                     "RETURNING r.item, batch_id, position, email, purpose, metadata, expires_at, "
@@ -125,16 +157,16 @@ const std::vector<Statement>& Statements() {
                                        "WHERE t.token_hash = ANY($1::bytea[]) LIMIT 1")},
       // $1 candidate hashes (bytea[]) $2 now.
       {pgsql::kRevokeByHash,
-       absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($2) ",
-                    "WHERE token_hash = ANY($1::bytea[]) AND ", OutstandingByKey("$2"))},
+       RevokeLocked(absl::StrCat("token_hash = ANY($1::bytea[]) AND ", OutstandingByKey("$2")),
+                    "$2")},
       // $1 email $2 purpose ('' = any) $3 now.
       {pgsql::kRevokeByEmail,
-       absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($3) ",
-                    "WHERE email = $1 AND ($2::text = '' OR purpose = $2) AND ",
-                    OutstandingByEmail("$3"))},
+       RevokeLocked(absl::StrCat("email = $1 AND ($2::text = '' OR purpose = $2) AND ",
+                                 OutstandingByEmail("$3")),
+                    "$3")},
       // $1 batch_id $2 now.
-      {pgsql::kRevokeByBatch, absl::StrCat("UPDATE tokens SET revoked_at = magiclink_time($2) ",
-                                           "WHERE batch_id = $1 AND ", OutstandingByKey("$2"))},
+      {pgsql::kRevokeByBatch,
+       RevokeLocked(absl::StrCat("batch_id = $1 AND ", OutstandingByKey("$2")), "$2")},
       // One row when the batch exists (counts are 0 once its tokens are
       // swept), none when it does not. $1 batch_id $2 now.
       {pgsql::kBatchSummary,
