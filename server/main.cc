@@ -107,10 +107,15 @@ int Run() {
   absl::StatusOr<RedirectPolicy> redirects = RedirectPolicy::Create(std::move(prefixes));
   if (!redirects.ok()) return Fail("config_invalid", redirects.status());
 
-  const StoreOptions store_options{settings->postgres.pool_size, settings->postgres.acquire_timeout,
-                                   settings->postgres.connect_timeout,
-                                   settings->postgres.consume_statements,
-                                   settings->postgres.max_consume_batch};
+  StoreOptions store_options{settings->postgres.pool_size, settings->postgres.acquire_timeout,
+                             settings->postgres.connect_timeout,
+                             settings->postgres.consume_statements,
+                             settings->postgres.max_consume_batch};
+  store_options.statement_timeout = settings->postgres.statement_timeout;
+  store_options.keepalives_idle = settings->postgres.keepalives_idle;
+  store_options.keepalives_interval = settings->postgres.keepalives_interval;
+  store_options.keepalives_count = settings->postgres.keepalives_count;
+  store_options.tcp_user_timeout = settings->postgres.tcp_user_timeout;
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
       OpenTokenStore(settings->database, store_options);
   if (!store.ok()) return Fail("store_unavailable", store.status());

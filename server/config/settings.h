@@ -24,6 +24,11 @@ struct PostgresSettings {
   absl::Duration connect_timeout = absl::Seconds(3);
   int consume_statements = 2;
   int max_consume_batch = 100;
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration keepalives_idle = absl::Seconds(10);
+  absl::Duration keepalives_interval = absl::Seconds(3);
+  int keepalives_count = 3;
+  absl::Duration tcp_user_timeout = absl::Seconds(20);
 };
 
 struct Settings {

@@ -27,6 +27,11 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& ur
     postgres.connect_timeout = options.connect_timeout;
     postgres.consume_statements = options.consume_statements;
     postgres.max_consume_batch = options.max_consume_batch;
+    postgres.statement_timeout = options.statement_timeout;
+    postgres.keepalives_idle = options.keepalives_idle;
+    postgres.keepalives_interval = options.keepalives_interval;
+    postgres.keepalives_count = options.keepalives_count;
+    postgres.tcp_user_timeout = options.tcp_user_timeout;
     absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));

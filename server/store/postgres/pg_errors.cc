@@ -12,16 +12,16 @@ namespace magiclink {
 namespace {
 
 PgFailure Unavailable(absl::string_view message, bool connection_unusable) {
-  return {StoreUnavailable(message), false, connection_unusable};
+  return {StoreUnavailable(message), false, connection_unusable, ""};
 }
 
 PgFailure Internal(absl::string_view message) {
   // A connection that hit an unexpected error may be mid-protocol (e.g. in a
   // COPY): closing it is cheaper than reasoning about its state.
-  return {ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message), false, true};
+  return {ErrorWithReason(absl::StatusCode::kInternal, kReasonInternal, message), false, true, ""};
 }
 
-PgFailure FromSqlState(absl::string_view operation, const std::string& state) {
+PgFailure Classify(absl::string_view operation, const std::string& state) {
   const std::string where = absl::StrCat(" during ", operation, " (SQLSTATE ", state, ")");
   // Class 08: connection exception; 57P01-57P03: the server is shutting down
   // or starting; 25006: we are talking to a read-only standby (after a
@@ -41,11 +41,17 @@ PgFailure FromSqlState(absl::string_view operation, const std::string& state) {
   // back and may simply be run again.
   if (state == "40001" || state == "40P01") {
     return {StoreUnavailable(absl::StrCat("PostgreSQL kept aborting the transaction", where)), true,
-            false};
+            false, ""};
   }
   PgFailure failure = Internal(absl::StrCat("PostgreSQL error", where));
   // A plain SQL error leaves the session usable once the transaction ends.
   failure.connection_unusable = false;
+  return failure;
+}
+
+PgFailure FromSqlState(absl::string_view operation, const std::string& state) {
+  PgFailure failure = Classify(operation, state);
+  failure.sqlstate = state;
   return failure;
 }
 
