@@ -283,7 +283,7 @@ absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
   return Run<std::vector<LinkRecord>>(
       "BatchLinks", ScopedStoreDeadline::Current(),
       [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<LinkRecord>> {
-        pqxx::result rows = tx.Prepared(pgsql::kBatchLinks, batch_id);
+        pqxx::result rows = tx.Read(pgsql::kBatchLinks, batch_id);
         std::vector<LinkRecord> links;
         links.reserve(rows.size());
         for (const pqxx::row& row : rows) links.push_back(ReadLink(row));
@@ -381,8 +381,8 @@ absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> PostgresTokenStore::C
           }
           out[item] = ConsumeResult{consumed, *std::move(claims)};
         };
-        for (const pqxx::row& row : tx.Prepared(pgsql::kConsumeBatch, item_array, hash_array,
-                                                now_array, key_array, purpose_array)) {
+        for (const pqxx::row& row : tx.Autocommit(pgsql::kConsumeBatch, item_array, hash_array,
+                                                  now_array, key_array, purpose_array)) {
           answer(row, /*consumed=*/true);
         }
         // Only the calls that consumed nothing pay for the lookup that tells why.
@@ -395,13 +395,11 @@ absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> PostgresTokenStore::C
           }
         }
         if (!missed_items.empty()) {
-          for (const pqxx::row& row :
-               tx.Prepared(pgsql::kFindTokens, std::move(missed_items).Finish(),
-                           std::move(missed_hashes).Finish())) {
+          for (const pqxx::row& row : tx.Read(pgsql::kFindTokens, std::move(missed_items).Finish(),
+                                              std::move(missed_hashes).Finish())) {
             answer(row, /*consumed=*/false);
           }
         }
-        tx.Commit();
         return out;
       });
 }
@@ -412,7 +410,7 @@ absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
   return Run<std::optional<TokenClaims>>(
       "FindToken", ScopedStoreDeadline::Current(),
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<TokenClaims>> {
-        pqxx::result rows = tx.Prepared(pgsql::kFindToken, hashes);
+        pqxx::result rows = tx.Read(pgsql::kFindToken, hashes);
         if (rows.empty()) return std::nullopt;
         absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
         if (!claims.ok()) return claims.status();
@@ -426,14 +424,13 @@ absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, a
                       [&](StoreTransaction& tx) -> absl::StatusOr<int64_t> {
                         pqxx::result r;
                         if (!target.batch_id.empty()) {
-                          r = tx.Prepared(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
+                          r = tx.Autocommit(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
                         } else if (!target.email.empty()) {
-                          r = tx.Prepared(pgsql::kRevokeByEmail, target.email, target.purpose,
-                                          ToMicros(now));
+                          r = tx.Autocommit(pgsql::kRevokeByEmail, target.email, target.purpose,
+                                            ToMicros(now));
                         } else {
-                          r = tx.Prepared(pgsql::kRevokeByHash, hashes, ToMicros(now));
+                          r = tx.Autocommit(pgsql::kRevokeByHash, hashes, ToMicros(now));
                         }
-                        tx.Commit();
                         return static_cast<int64_t>(r.affected_rows());
                       });
 }
@@ -443,7 +440,7 @@ absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
   return Run<std::optional<BatchSummary>>(
       "GetBatch", ScopedStoreDeadline::Current(),
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<BatchSummary>> {
-        pqxx::result rows = tx.Prepared(pgsql::kBatchSummary, batch_id, ToMicros(now));
+        pqxx::result rows = tx.Read(pgsql::kBatchSummary, batch_id, ToMicros(now));
         if (rows.empty()) return std::nullopt;
         const pqxx::row& row = rows[0];
         BatchSummary b;
@@ -469,8 +466,8 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
   return Run<std::optional<LinkPage>>(
       "ListLinks", ScopedStoreDeadline::Current(),
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<LinkPage>> {
-        pqxx::result rows = tx.Prepared(pgsql::kListLinks, batch_id, after_position,
-                                        StateCode(state), ToMicros(now), fetch);
+        pqxx::result rows = tx.Read(pgsql::kListLinks, batch_id, after_position, StateCode(state),
+                                    ToMicros(now), fetch);
         if (rows.empty()) return std::nullopt;  // no such batch
         LinkPage page;
         for (const pqxx::row& row : rows) {
@@ -530,7 +527,7 @@ absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
 absl::Status PostgresTokenStore::Ping() {
   return Run<bool>("Ping", ScopedStoreDeadline::Current(),
                    [&](StoreTransaction& tx) -> absl::StatusOr<bool> {
-                     tx.Exec("ping", "SELECT 1");
+                     tx.ReadSql("ping", "SELECT 1");
                      return true;
                    })
       .status();

@@ -7,15 +7,26 @@
 
 namespace magiclink {
 
-StoreTransaction::StoreTransaction(pqxx::connection& connection, absl::Duration statement_timeout,
-                                   Trace* trace)
-    : tx_(connection), trace_(trace) {
+namespace {
+
+std::string TimeoutSql(absl::Duration statement_timeout) {
   const int64_t ms = std::max<int64_t>(
       1, absl::ToInt64Milliseconds(absl::Ceil(statement_timeout, absl::Milliseconds(1))));
+  // SET LOCAL ends with the transaction; a plain SET would stay on the
+  // (possibly shared) session.
+  return absl::StrCat("SET LOCAL statement_timeout = ", ms);
+}
+
+}  // namespace
+
+StoreTransaction::StoreTransaction(pqxx::connection& connection, absl::Duration statement_timeout,
+                                   Trace* trace)
+    : tx_(connection), trace_(trace), timeout_sql_(TimeoutSql(statement_timeout)) {}
+
+void StoreTransaction::Begin() {
+  if (open_) return;
   trace_->statement = "begin";
-  // Both in one simple-protocol message: one round trip. SET LOCAL ends with
-  // the transaction; a plain SET would stay on the (possibly shared) session.
-  tx_.exec(absl::StrCat("BEGIN; SET LOCAL statement_timeout = ", ms));
+  tx_.exec(absl::StrCat("BEGIN; ", timeout_sql_));
   open_ = true;
 }
 
@@ -28,12 +39,13 @@ StoreTransaction::~StoreTransaction() {
   }
 }
 
-pqxx::result StoreTransaction::Exec(const char* name, const std::string& sql) {
+pqxx::result StoreTransaction::ReadSql(const char* name, const std::string& sql) {
   trace_->statement = name;
   return tx_.exec(sql);
 }
 
 void StoreTransaction::Commit() {
+  if (!open_) return;
   trace_->statement = "commit";
   // Whatever happens now, a ROLLBACK cannot help: after a failed COMMIT the
   // transaction is over or the connection is gone.

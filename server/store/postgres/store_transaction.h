@@ -1,22 +1,33 @@
-// One store call's transaction on a pooled connection, with a statement
-// timeout that lives only as long as the transaction (SET LOCAL): nothing is
+// One store call's work on a pooled connection, with a statement timeout that
+// lives only as long as the transaction it is set in (SET LOCAL): nothing is
 // left on the connection, so it behaves the same behind a transaction-pooling
 // proxy. It records the name of each statement it runs, so a failure can be
 // logged by statement name without the statement's text or values.
 //
+// Three ways to run statements:
+//  - Autocommit(name, args...): the statement is a transaction of its own,
+//    sent with its timeout in one round trip (one simple-protocol message
+//    "SET LOCAL statement_timeout = N; EXECUTE name(...)", which PostgreSQL
+//    runs as one implicit transaction). For calls of one statement.
+//  - Prepared / Params: statements of one transaction, begun with its
+//    timeout on first use (one round trip) and ended by Commit() or, without
+//    it, rolled back by the destructor.
+//  - Read(name, args...) / ReadSql: a read-only statement alone, without the timeout
+//    (reads wait for no row lock and change nothing).
+//
 //   StoreTransaction::Trace trace;
 //   StoreTransaction tx(connection, absl::Milliseconds(900), &trace);
-//   pqxx::result rows = tx.Prepared(pgsql::kRevokeByBatch, batch_id, now_us);
-//   tx.Commit();  // without it, the destructor rolls back
+//   pqxx::result rows = tx.Autocommit(pgsql::kRevokeByBatch, batch_id, now_us);
 //
 // PostgreSQL cancels a statement that runs past the timeout (SQLSTATE 57014)
-// and the transaction rolls back: nothing it did stays.
+// and its transaction rolls back: nothing it did stays.
 #ifndef MAGICLINK_SERVER_STORE_POSTGRES_STORE_TRANSACTION_H_
 #define MAGICLINK_SERVER_STORE_POSTGRES_STORE_TRANSACTION_H_
 
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "pqxx/connection"
 #include "pqxx/nontransaction"
@@ -36,39 +47,74 @@ class StoreTransaction {
     bool unclean = false;
   };
 
-  // Begins a transaction whose statements PostgreSQL cancels after
-  // `statement_timeout` each (rounded up to whole milliseconds, at least 1).
-  // One round trip. Throws pqxx exceptions.
+  // Statements run through this object get `statement_timeout` each
+  // (rounded up to whole milliseconds, at least 1). Sends nothing yet.
   StoreTransaction(pqxx::connection& connection, absl::Duration statement_timeout, Trace* trace);
-  // Rolls back unless committed.
+  // Rolls back a transaction begun and not committed.
   ~StoreTransaction();
   StoreTransaction(const StoreTransaction&) = delete;
   StoreTransaction& operator=(const StoreTransaction&) = delete;
 
-  // Runs the prepared statement `name` (statements.h).
+  // Runs the prepared statement `name` (statements.h) as a transaction of
+  // its own, in one round trip. Not inside a begun transaction. Arguments are
+  // strings or integers (sent as quoted literals).
   template <typename... Args>
-  pqxx::result Prepared(const char* name, Args&&... args) {
+  pqxx::result Autocommit(const char* name, const Args&... args) {
+    std::string sql = absl::StrCat(timeout_sql_, "; EXECUTE ", name);
+    const char* separator = "(";
+    ((absl::StrAppend(&sql, separator, tx_.quote(args)), separator = ", "), ...);
+    if (sizeof...(args) > 0) sql.push_back(')');
+    trace_->statement = name;
+    // libpqxx prepares a statement on the server on its first exec_prepared;
+    // EXECUTE inside a plain query needs it there already (a no-op after
+    // the first time on this connection).
+    tx_.conn().prepare_now(name);
+    return tx_.exec(sql);
+  }
+
+  // Runs the read-only prepared statement `name` (statements.h) on its own,
+  // without the timeout: a read takes no row locks, so it never waits for a
+  // writer, and it changes nothing whenever it ends. Setting the timeout
+  // (an implicit transaction, SET LOCAL, EXECUTE parsed from text) measured
+  // about twice the PostgreSQL CPU of a PEEK. Not inside a begun transaction.
+  template <typename... Args>
+  pqxx::result Read(const char* name, Args&&... args) {
     trace_->statement = name;
     return tx_.exec_prepared(name, std::forward<Args>(args)...);
   }
 
-  // Runs `sql` with parameters, unprepared; `name` names it in logs.
+  // Runs the prepared statement `name` (statements.h) in this transaction.
+  template <typename... Args>
+  pqxx::result Prepared(const char* name, Args&&... args) {
+    Begin();
+    trace_->statement = name;
+    return tx_.exec_prepared(name, std::forward<Args>(args)...);
+  }
+
+  // Runs `sql` with parameters, unprepared, in this transaction; `name`
+  // names it in logs.
   template <typename... Args>
   pqxx::result Params(const char* name, const std::string& sql, Args&&... args) {
+    Begin();
     trace_->statement = name;
     return tx_.exec_params(sql, std::forward<Args>(args)...);
   }
 
-  // Runs `sql` without parameters; `name` names it in logs.
-  pqxx::result Exec(const char* name, const std::string& sql);
+  // Runs the read-only `sql` (no parameters) on its own, like Read; `name`
+  // names it in logs.
+  pqxx::result ReadSql(const char* name, const std::string& sql);
 
-  // Commits. Throws pqxx exceptions (a lost connection here leaves the
-  // outcome unknown).
+  // Commits the transaction (if one was begun). Throws pqxx exceptions (a
+  // lost connection here leaves the outcome unknown).
   void Commit();
 
  private:
+  // Sends BEGIN and the timeout (one round trip) unless already begun.
+  void Begin();
+
   pqxx::nontransaction tx_;
   Trace* const trace_;
+  const std::string timeout_sql_;  // "SET LOCAL statement_timeout = N"
   bool open_ = false;
 };
 
