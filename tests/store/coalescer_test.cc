@@ -22,7 +22,7 @@ using ::testing::UnorderedElementsAre;
 struct Item {
   int value = 0;
   int result = -1;
-  std::thread::id ran_on;
+  std::thread::id ran_on{};
   absl::Time deadline = absl::InfiniteFuture();
   bool expired = false;
 };
