@@ -5,6 +5,7 @@
 //   load_generator --target=127.0.0.1:50051 --scenario=issue --batch_size=1000 --calls=20
 //   load_generator --target=... --scenario=verify --mode=consume --concurrency=16 --calls=20000
 //   load_generator --target=... --scenario=mixed --concurrency=16 --seconds=20 --server_pid=PID
+//   load_generator --target=A,B,C --scenario=race --tokens=50000 --racers=20 --concurrency=64
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -31,8 +32,12 @@
 #include "absl/synchronization/notification.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
-ABSL_FLAG(std::string, scenario, "issue", "issue | verify | mixed");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "server address (race: a comma-separated list; attempts go round-robin over them)");
+ABSL_FLAG(std::string, scenario, "issue", "issue | verify | mixed | race");
+ABSL_FLAG(int, tokens, 1000, "race: tokens issued, each then consumed by --racers calls");
+ABSL_FLAG(int, racers, 20, "race: CONSUME attempts per token, all in flight close together");
+ABSL_FLAG(int, deadline_ms, 0, "per-call deadline in milliseconds (0: none)");
 ABSL_FLAG(std::string, mode, "consume", "verify: consume | peek");
 ABSL_FLAG(int, batch_size, 1000, "issue: recipients per IssueBatch");
 ABSL_FLAG(int, calls, 10, "calls to make (issue, verify)");
@@ -62,6 +67,10 @@ std::string ApiKey() {
 void Authorize(grpc::ClientContext& ctx) {
   static const std::string key = ApiKey();
   if (!key.empty()) ctx.AddMetadata("authorization", "Bearer " + key);
+  static const int deadline_ms = absl::GetFlag(FLAGS_deadline_ms);
+  if (deadline_ms > 0) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+  }
 }
 
 long ResidentKb(int pid) {
@@ -321,21 +330,79 @@ void Report(const std::string& scenario, Recorder& recorder, double seconds, int
   std::fflush(stdout);
 }
 
+// The race: every token consumed by `racers` calls spread over every target.
+// Tokens are taken in groups of four whose attempts are shuffled together, so
+// the calls in flight at any moment race for a few tokens at once, through
+// different servers, in different orders. Reports successes per token (each
+// must have exactly one), every status code and attempts/s.
+int RunRace(const std::vector<std::unique_ptr<MagicLinkService::Stub>>& stubs) {
+  const int token_count = absl::GetFlag(FLAGS_tokens);
+  const int racers = absl::GetFlag(FLAGS_racers);
+  std::vector<std::string> tokens = IssueTokens(*stubs[0], token_count);
+  std::vector<int> order(tokens.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::mt19937_64 random(7);
+  std::shuffle(order.begin(), order.end(), random);
+  constexpr size_t kGroup = 4;
+  std::vector<int> attempts;  // token index per attempt
+  attempts.reserve(order.size() * racers);
+  for (size_t g = 0; g < order.size(); g += kGroup) {
+    const size_t begin = attempts.size();
+    for (size_t i = g; i < std::min(order.size(), g + kGroup); ++i) {
+      for (int r = 0; r < racers; ++r) attempts.push_back(order[i]);
+    }
+    std::shuffle(attempts.begin() + begin, attempts.end(), random);
+  }
+  std::vector<std::atomic<int>> successes(tokens.size());
+  CpuMeter cpu;
+  Recorder recorder;
+  const Clock::time_point begin = Clock::now();
+  InFlightRunner runner(
+      static_cast<int64_t>(attempts.size()), Clock::time_point::max(),
+      [&](int64_t i, std::function<void(grpc::StatusCode)> done) {
+        const int token = attempts[i];
+        StartVerify(*stubs[i % stubs.size()], tokens[token], v1::CONSUME,
+                    [&successes, token, done](grpc::StatusCode code) {
+                      if (code == grpc::StatusCode::OK) ++successes[token];
+                      done(code);
+                    });
+      },
+      recorder);
+  runner.Run(absl::GetFlag(FLAGS_concurrency));
+  const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  int64_t doubles = 0, unused = 0, most = 0;
+  for (const std::atomic<int>& n : successes) {
+    doubles += n.load() > 1;
+    unused += n.load() == 0;
+    most = std::max<int64_t>(most, n.load());
+  }
+  Report("race_consume", recorder, seconds, static_cast<int64_t>(recorder.total()), "attempts",
+         absl::StrCat(",\"replicas\":", stubs.size(), ",\"tokens\":", tokens.size(),
+                      ",\"racers\":", racers, ",\"tokens_consumed_twice_or_more\":", doubles,
+                      ",\"tokens_never_consumed\":", unused, ",\"most_successes_for_one_token\":",
+                      most, cpu.Json(static_cast<int64_t>(recorder.total()))));
+  return 0;
+}
+
 int Main() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                           grpc::InsecureChannelCredentials(), args);
-  // Connected before any call is timed: a scenario measures calls, not the
-  // TCP and HTTP/2 handshakes.
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    std::fprintf(stderr, "load_generator: cannot connect to %s\n",
-                 absl::GetFlag(FLAGS_target).c_str());
-    return 1;
+  std::vector<std::unique_ptr<MagicLinkService::Stub>> stubs;
+  for (absl::string_view target : absl::StrSplit(absl::GetFlag(FLAGS_target), ',')) {
+    auto channel =
+        grpc::CreateCustomChannel(std::string(target), grpc::InsecureChannelCredentials(), args);
+    // Connected before any call is timed: a scenario measures calls, not the
+    // TCP and HTTP/2 handshakes.
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      std::fprintf(stderr, "load_generator: cannot connect to %s\n", std::string(target).c_str());
+      return 1;
+    }
+    stubs.push_back(MagicLinkService::NewStub(channel));
   }
-  auto stub = MagicLinkService::NewStub(channel);
   const std::string scenario = absl::GetFlag(FLAGS_scenario);
+  if (scenario == "race") return RunRace(stubs);
+  auto& stub = stubs[0];
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   const int calls = absl::GetFlag(FLAGS_calls);
   Recorder recorder;

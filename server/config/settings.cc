@@ -123,6 +123,14 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
                          "postgres.acquire_timeout", s.postgres.acquire_timeout),
            ApplyDuration(c.postgres().has_connect_timeout(), c.postgres().connect_timeout(),
                          "postgres.connect_timeout", s.postgres.connect_timeout),
+           ApplyDuration(c.postgres().has_statement_timeout(), c.postgres().statement_timeout(),
+                         "postgres.statement_timeout", s.postgres.statement_timeout),
+           ApplyDuration(c.postgres().has_keepalives_idle(), c.postgres().keepalives_idle(),
+                         "postgres.keepalives_idle", s.postgres.keepalives_idle),
+           ApplyDuration(c.postgres().has_keepalives_interval(), c.postgres().keepalives_interval(),
+                         "postgres.keepalives_interval", s.postgres.keepalives_interval),
+           ApplyDuration(c.postgres().has_tcp_user_timeout(), c.postgres().tcp_user_timeout(),
+                         "postgres.tcp_user_timeout", s.postgres.tcp_user_timeout),
        }) {
     if (!st.ok()) return st;
   }
@@ -147,6 +155,8 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
                       s.postgres.consume_statements),
            ApplyLimit(c.postgres().max_consume_batch(), "postgres.max_consume_batch",
                       s.postgres.max_consume_batch),
+           ApplyLimit(c.postgres().keepalives_count(), "postgres.keepalives_count",
+                      s.postgres.keepalives_count),
        }) {
     if (!st.ok()) return st;
   }

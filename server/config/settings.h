@@ -25,6 +25,11 @@ struct PostgresSettings {
   int consume_statements = 2;
   int max_consume_batch = 100;
   bool prepared_statements = true;  // false behind pgbouncer pool_mode=transaction
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration keepalives_idle = absl::Seconds(10);
+  absl::Duration keepalives_interval = absl::Seconds(3);
+  int keepalives_count = 3;
+  absl::Duration tcp_user_timeout = absl::Seconds(20);
 };
 
 struct Settings {

@@ -31,6 +31,11 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& ur
     postgres.max_consume_batch = options.max_consume_batch;
     postgres.prepared_statements = options.prepared_statements;
     postgres.observer = options.observer;
+    postgres.statement_timeout = options.statement_timeout;
+    postgres.keepalives_idle = options.keepalives_idle;
+    postgres.keepalives_interval = options.keepalives_interval;
+    postgres.keepalives_count = options.keepalives_count;
+    postgres.tcp_user_timeout = options.tcp_user_timeout;
     absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));
@@ -38,9 +43,8 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& ur
     return absl::UnimplementedError("this magiclinkd was built without PostgreSQL support");
 #endif
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("database URL must start with sqlite: or postgresql:// (got ",
-                   RedactDatabaseUrl(url), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "database URL must start with sqlite: or postgresql:// (got ", RedactDatabaseUrl(url), ")"));
 }
 
 }  // namespace

@@ -23,6 +23,12 @@ struct StoreOptions {
   bool prepared_statements = true;
   // Told what the store does (metrics); nullptr: nothing is observed.
   StoreObserver* observer = nullptr;
+  // PostgreSQL statement timeout cap and TCP keepalives (PostgresOptions).
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration keepalives_idle = absl::Seconds(10);
+  absl::Duration keepalives_interval = absl::Seconds(3);
+  int keepalives_count = 3;
+  absl::Duration tcp_user_timeout = absl::Seconds(20);
 };
 
 // Opens the store and applies pending schema migrations; with an observer,

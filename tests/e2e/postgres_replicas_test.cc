@@ -1,9 +1,10 @@
 // Several real magiclinkd processes on one PostgreSQL database: exactly-once
 // consumption and request_id de-duplication are decided by the database, a
 // replica killed in the middle of a large IssueBatch leaves the batch whole
-// or absent, replicas either share their token keys or refuse to start
-// (never a silent split), and all of it works behind pgbouncer in
-// transaction mode.
+// or absent, a token whose row another session holds fails by its call's
+// deadline without being consumed, replicas either share their token keys or
+// refuse to start (never a silent split), and all of it works behind
+// pgbouncer in transaction mode.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -19,6 +20,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "server/core/crypto.h"
 #include "tests/store/pgbouncer.h"
@@ -154,8 +157,8 @@ TEST_F(PostgresReplicasTest, ReplicaKilledMidIssueLeavesTheBatchWholeOrAbsentAnd
     v1::IssueBatchResponse ignored;
     Issue(*stubs_[0], req, &ignored);
   });
-  for (int i = 0; i < 2000 && admin.QueryInt(
-                                  "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+  for (int i = 0;
+       i < 2000 && admin.QueryInt("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
                                   "AND application_name = 'magiclinkd'") == 0;
        ++i) {
     std::this_thread::yield();
@@ -330,6 +333,78 @@ TEST_F(KeySharingTest, ReplicasBehindPgbouncerInTransactionModeAnswerEveryCallWi
   for (std::thread& t : callers) t.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_THAT(Log("a") + Log("b"), ::testing::Not(::testing::HasSubstr("store_internal_error")));
+}
+
+grpc::Status VerifyWithin(Stub& stub, const std::string& token, v1::VerifyMode mode,
+                          absl::Duration deadline) {
+  v1::VerifyRequest req;
+  req.set_token(token);
+  req.set_mode(mode);
+  v1::VerifyResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return stub.Verify(&ctx, req, &resp);
+}
+
+// The stalled row: another session holds one token's row lock (an open
+// transaction after SELECT ... FOR UPDATE). A CONSUME of it with a 1 s
+// deadline fails with DEADLINE_EXCEEDED in about that second: the store's
+// statement timeout (the time left minus a reserve for the answer) cancels
+// the consume statement, which rolls back. Meanwhile other tokens verify
+// through every replica, and once the lock is gone the token is still
+// outstanding.
+TEST_F(PostgresReplicasTest, ATokenLockedByAnotherSessionFailsByItsDeadlineAndStaysOutstanding) {
+  constexpr int kTokens = 20;
+  v1::IssueBatchResponse issued;
+  ASSERT_TRUE(Issue(*stubs_[0], Request(kTokens), &issued).ok());
+  PgAdmin locker(url_);
+  auto hold = std::make_unique<pqxx::work>(locker.connection());
+  ASSERT_EQ(
+      hold->exec_params("SELECT 1 FROM tokens WHERE batch_id = $1 AND position = 0 FOR UPDATE",
+                        issued.batch_id())
+          .size(),
+      1u);
+
+  grpc::Status stalled;
+  absl::Duration stalled_took;
+  std::thread consume([&] {
+    const absl::Time start = absl::Now();
+    stalled = VerifyWithin(*stubs_[0], issued.links(0).token(), v1::CONSUME, absl::Seconds(1));
+    stalled_took = absl::Now() - start;
+  });
+  // Other tokens verify while the consume waits for the row.
+  PgAdmin admin(url_);
+  for (int i = 0; i < 200 && admin.QueryInt("SELECT count(*) FROM pg_stat_activity WHERE "
+                                            "application_name = 'magiclinkd' AND "
+                                            "wait_event_type = 'Lock'") == 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  for (int i = 1; i < kTokens; ++i) {
+    grpc::Status s =
+        VerifyWithin(*stubs_[i % 3], issued.links(i).token(), v1::CONSUME, absl::Seconds(1));
+    EXPECT_TRUE(s.ok()) << i << ": " << s.error_message();
+  }
+  consume.join();
+  EXPECT_EQ(stalled.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << stalled.error_message();
+  EXPECT_GE(stalled_took, absl::Milliseconds(800));
+  EXPECT_LT(stalled_took, absl::Milliseconds(2500));
+  std::printf(
+      "stalled-row consume: %s after %.3f s\n",
+      stalled.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "DEADLINE_EXCEEDED" : "other",
+      absl::ToDoubleSeconds(stalled_took));
+
+  hold->abort();
+  hold.reset();
+  EXPECT_EQ(
+      admin.QueryInt(absl::StrCat("SELECT count(*) FROM tokens WHERE batch_id = '",
+                                  issued.batch_id(), "' AND position = 0 AND consumed_at IS NULL")),
+      1);
+  for (auto& stub : stubs_) {
+    EXPECT_TRUE(VerifyWithin(*stub, issued.links(0).token(), v1::PEEK, absl::Seconds(5)).ok());
+  }
+  EXPECT_TRUE(
+      VerifyWithin(*stubs_[1], issued.links(0).token(), v1::CONSUME, absl::Seconds(5)).ok());
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "server/core/clock.h"
+#include "tests/testing/fake_clock.h"
 
 namespace magiclink {
 namespace {
@@ -20,8 +23,18 @@ using ::testing::UnorderedElementsAre;
 struct Item {
   int value = 0;
   int result = -1;
-  std::thread::id ran_on;
+  std::thread::id ran_on{};
+  absl::Time deadline = absl::InfiniteFuture();
+  bool expired = false;
 };
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+// Deadlines read from Item::deadline on `clock`; expiry sets Item::expired.
+Coalescer<Item>::Deadlines ItemDeadlines(const Clock* clock) {
+  return {[](const Item& item) { return item.deadline; }, [](Item& item) { item.expired = true; },
+          clock};
+}
 
 // Records every batch's values; the batch holding `block_on` waits for
 // `release` before it finishes.
@@ -74,9 +87,12 @@ void AwaitWaiting(const Coalescer<Item>& coalescer, int n) {
 }
 
 // One batch at a time, the first of which (item 0) is running and held.
+// Deadlines, when given, are read on `clock`.
 struct HeldCoalescer {
-  explicit HeldCoalescer(int max_batch)
-      : coalescer(1, max_batch, [this](absl::Span<Item* const> b) { recorder.Run(b); }),
+  explicit HeldCoalescer(int max_batch, const Clock* clock = nullptr)
+      : coalescer(
+            1, max_batch, [this](absl::Span<Item* const> b) { recorder.Run(b); },
+            clock != nullptr ? ItemDeadlines(clock) : Coalescer<Item>::Deadlines{}),
         leader([this] { coalescer.Run(first); }) {
     recorder.blocked.WaitForNotification();
   }
@@ -173,6 +189,71 @@ TEST(CoalescerTest, ManyThreadsRunEveryCallOnceWithAtMostMaxRunningBatchesAtOnce
   for (size_t i = 0; i < runs.size(); ++i) ASSERT_EQ(runs[i].load(), 1) << "call " << i;
   EXPECT_LE(most_running.load(), kMaxRunning);
   EXPECT_EQ(coalescer.waiting(), 0);
+}
+
+TEST(CoalescerTest, ACallPastItsDeadlineIsAnsweredWithoutRunning) {
+  FakeClock clock(kT0);
+  Recorder recorder;
+  Coalescer<Item> coalescer(
+      2, 100, [&](absl::Span<Item* const> b) { recorder.Run(b); }, ItemDeadlines(&clock));
+  Item late{1};
+  late.deadline = kT0;  // "now" is the deadline: no time left
+  coalescer.Run(late);
+  EXPECT_TRUE(late.expired);
+  EXPECT_EQ(late.result, -1);
+  Item in_time{2};
+  in_time.deadline = kT0 + absl::Milliseconds(1);
+  coalescer.Run(in_time);
+  EXPECT_FALSE(in_time.expired);
+  EXPECT_EQ(in_time.result, 4);
+  EXPECT_THAT(recorder.batches(), ElementsAre(ElementsAre(2)));
+}
+
+TEST(CoalescerTest, AWaitingCallReturnsAtItsDeadlineWhileTheBatchAheadStillRuns) {
+  FakeClock clock(kT0);
+  HeldCoalescer held(/*max_batch=*/100, &clock);
+  std::vector<Item> items = {{1}, {2}};
+  items[0].deadline = kT0 + absl::Seconds(1);
+  std::vector<std::thread> threads = RunEach(held.coalescer, items);
+  AwaitWaiting(held.coalescer, 2);
+
+  clock.Advance(absl::Seconds(1));
+  held.coalescer.CheckDeadlines();
+  // Item 1's call returns while batch 0 is still held: it did not wait for
+  // the batch ahead, and it never ran.
+  threads[0].join();
+  EXPECT_TRUE(items[0].expired);
+  EXPECT_EQ(items[0].result, -1);
+  EXPECT_EQ(held.coalescer.waiting(), 1);
+
+  threads.erase(threads.begin());
+  held.ReleaseAndJoin(threads);
+  EXPECT_THAT(held.recorder.batches(), ElementsAre(ElementsAre(0), ElementsAre(2)));
+  EXPECT_FALSE(items[1].expired);
+  EXPECT_EQ(items[1].result, 4);
+}
+
+TEST(CoalescerTest, CallsThatRanOutOfTimeBeforeTheirBatchStartsAreLeftOutOfIt) {
+  FakeClock clock(kT0);
+  HeldCoalescer held(/*max_batch=*/100, &clock);
+  std::vector<Item> items = {{1}, {2}, {3}};
+  items[0].deadline = kT0 + absl::Seconds(1);
+  items[1].deadline = kT0 + absl::Seconds(5);
+  items[2].deadline = kT0 + absl::Seconds(2);
+  std::vector<std::thread> threads = RunEach(held.coalescer, items);
+  AwaitWaiting(held.coalescer, 3);
+  // The clock passes two of the deadlines while batch 0 runs; whether each
+  // call notices by itself or the next batch's leader does, neither runs.
+  clock.Advance(absl::Seconds(3));
+  held.ReleaseAndJoin(threads);
+
+  EXPECT_THAT(held.recorder.batches(), ElementsAre(ElementsAre(0), ElementsAre(2)));
+  EXPECT_TRUE(items[0].expired);
+  EXPECT_FALSE(items[1].expired);
+  EXPECT_TRUE(items[2].expired);
+  EXPECT_EQ(items[0].result, -1);
+  EXPECT_EQ(items[1].result, 4);
+  EXPECT_EQ(items[2].result, -1);
 }
 
 }  // namespace

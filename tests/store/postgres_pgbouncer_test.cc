@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "pqxx/pqxx"
 #include "server/core/crypto.h"
 #include "server/store/postgres/postgres_token_store.h"
+#include "server/store/store_deadline.h"
 #include "tests/store/pgbouncer.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/store/token_store_contract.h"
@@ -109,6 +111,60 @@ TEST(PgbouncerTest, ReplicasSharingFewServerSessionsIssueAndConsumeWithoutAnyErr
   for (std::thread& t : callers) t.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(consumed.load(), kCallers * kBatches * kTokens);
+}
+
+// A write's statement timeout works through the pooler too: with unnamed
+// statements the store sends BEGIN; SET LOCAL statement_timeout, the
+// statement and COMMIT (no EXECUTE of a session's prepared statement), so a
+// Revoke or a Verify CONSUME stuck on a row lock past its deadline is
+// cancelled by PostgreSQL, rolled back and answered DEADLINE_EXCEEDED, and
+// the token is untouched.
+TEST(PgbouncerTest, AWriteStuckPastItsDeadlineIsCancelledAndChangesNothing) {
+  const std::string direct = ScratchDatabaseUrl();
+  ASSERT_FALSE(direct.empty());
+  PostgresOptions options = TestOptions(Bouncer().Route(direct));
+  options.prepared_statements = false;
+  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(options);
+  ASSERT_OK(store.status());
+  const NewBatch batch = Batch("held", 2);
+  const absl::Time now = batch.created_at + absl::Minutes(1);
+  ASSERT_OK((*store)->InsertBatch(batch, batch.created_at, absl::Hours(24)).status());
+  PgAdmin locker(direct);
+  auto hold = std::make_unique<pqxx::work>(locker.connection());
+  ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
+                              pqxx::binarystring(batch.tokens[0].token_hash))
+                .size(),
+            1u);
+  for (const bool consume : {false, true}) {
+    const absl::Time start = absl::Now();
+    absl::Status status;
+    {
+      ScopedStoreDeadline deadline(start + absl::Milliseconds(500));
+      if (consume) {
+        status = (*store)->ConsumeToken({batch.tokens[0].token_hash}, {}, now).status();
+      } else {
+        RevokeTarget target;
+        target.token_hashes = {batch.tokens[0].token_hash};
+        status = (*store)->Revoke(target, now).status();
+      }
+    }
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume << status;
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500)) << consume;
+  }
+  {
+    ScopedStoreDeadline deadline(absl::Now() + absl::Seconds(5));
+    absl::StatusOr<ConsumeResult> other =
+        (*store)->ConsumeToken({batch.tokens[1].token_hash}, {}, now);
+    ASSERT_OK(other.status());
+    EXPECT_TRUE(other->consumed);
+  }
+  hold->abort();
+  absl::StatusOr<std::optional<TokenClaims>> claims =
+      (*store)->FindToken({batch.tokens[0].token_hash});
+  ASSERT_OK(claims.status());
+  ASSERT_TRUE(claims->has_value());
+  EXPECT_FALSE((*claims)->consumed_at.has_value());
+  EXPECT_FALSE((*claims)->revoked_at.has_value());
 }
 
 }  // namespace

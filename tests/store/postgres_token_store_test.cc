@@ -267,6 +267,66 @@ TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
   slow.join();
 }
 
+// A statement that waits on a row lock past the call's deadline is cancelled
+// by PostgreSQL (the transaction's SET LOCAL statement_timeout), rolls back
+// and keeps its connection; the caller is told DEADLINE_EXCEEDED, and that
+// is what happened: nothing changed. The same with prepared statements (SET
+// LOCAL and EXECUTE in one message) and unnamed ones (BEGIN; SET LOCAL, the
+// statement, COMMIT).
+TEST(PostgresTokenStoreTest, AStatementPastTheCallDeadlineRollsBackAndKeepsItsConnection) {
+  for (const bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
+    const std::string url = ScratchSchemaUrl();
+    ASSERT_FALSE(url.empty());
+    PostgresOptions options = TestOptions(url);
+    options.pool_size = 1;
+    options.prepared_statements = prepared;
+    auto store = PostgresTokenStore::Open(options);
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 2), kT0, kWindow));
+    PgAdmin locker(url);
+    auto hold = std::make_unique<pqxx::work>(locker.connection());
+    ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
+                                pqxx::binarystring(TokenHash("b", 0)))
+                  .size(),
+              1u);
+
+    for (const bool consume : {false, true}) {
+      const absl::Time start = absl::Now();
+      absl::Status status;
+      {
+        ScopedStoreDeadline deadline(start + absl::Milliseconds(500));
+        if (consume) {
+          status = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1)).status();
+        } else {
+          RevokeTarget target;
+          target.token_hashes = {TokenHash("b", 0)};
+          status = (*store)->Revoke(target, kT0 + absl::Minutes(1)).status();
+        }
+      }
+      const absl::Duration took = absl::Now() - start;
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume;
+      EXPECT_LT(took, absl::Milliseconds(1500)) << consume;
+      EXPECT_EQ((*store)->open_connections(), 1) << "the connection was dropped";
+    }
+    // Another token of the same batch is not held up meanwhile.
+    {
+      ScopedStoreDeadline deadline(absl::Now() + absl::Seconds(5));
+      absl::StatusOr<ConsumeResult> other =
+          (*store)->ConsumeToken({TokenHash("b", 1)}, {}, kT0 + absl::Minutes(1));
+      ASSERT_OK(other);
+      EXPECT_TRUE(other->consumed);
+    }
+
+    hold->abort();
+    absl::StatusOr<std::optional<TokenClaims>> claims = (*store)->FindToken({TokenHash("b", 0)});
+    ASSERT_OK(claims);
+    ASSERT_TRUE(claims->has_value());
+    EXPECT_FALSE((*claims)->consumed_at.has_value());
+    EXPECT_FALSE((*claims)->revoked_at.has_value());
+  }
+}
+
 // Calls that share one consume statement each get what ConsumeToken alone
 // would have given them, with their own time, key and purpose.
 TEST(PostgresTokenStoreTest, ABatchOfConsumesAnswersEachCallAsIfItRanAlone) {
@@ -394,6 +454,35 @@ TEST(PostgresTokenStoreTest, MalformedUrlIsInvalidWithoutEchoingIt) {
       PostgresTokenStore::Open(TestOptions("postgresql://magiclink:s3cret-pw@[::1/db?x=%zz"));
   EXPECT_THAT(store, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cret-pw")));
+}
+
+TEST(PostgresTokenStoreTest, ConnectionsUseKeepalivesAndTcpUserTimeoutUnlessTheUrlSetsThem) {
+  PostgresOptions options;
+  options.url = "postgresql://magiclink@db.internal/magiclink";
+  absl::StatusOr<std::string> conninfo = BuildConninfo(options);
+  ASSERT_OK(conninfo);
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives=1"));
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives_idle=10"));
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives_interval=3"));
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives_count=3"));
+  EXPECT_THAT(*conninfo, HasSubstr("tcp_user_timeout=20000"));
+
+  options.url =
+      "postgresql://magiclink@db.internal/magiclink?keepalives_idle=99&tcp_user_timeout=0";
+  options.keepalives_interval = absl::Seconds(7);
+  conninfo = BuildConninfo(options);
+  ASSERT_OK(conninfo);
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives_idle='99'"));
+  EXPECT_THAT(*conninfo, Not(HasSubstr("keepalives_idle=10")));
+  EXPECT_THAT(*conninfo, HasSubstr("tcp_user_timeout='0'"));
+  EXPECT_THAT(*conninfo, Not(HasSubstr("tcp_user_timeout=20000")));
+  EXPECT_THAT(*conninfo, HasSubstr("keepalives_interval=7"));
+
+  options.keepalives_count = 0;
+  EXPECT_THAT(ValidatePostgresOptions(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.keepalives_count = 3;
+  options.statement_timeout = absl::ZeroDuration();
+  EXPECT_THAT(ValidatePostgresOptions(options), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(PostgresTokenStoreTest, ConsumeCoalescingLimitsOutOfRangeAreInvalid) {

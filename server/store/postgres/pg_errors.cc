@@ -13,19 +13,18 @@ namespace magiclink {
 namespace {
 
 PgFailure Unavailable(absl::string_view message, bool connection_unusable) {
-  return {StoreUnavailable(message), false, connection_unusable};
+  return {StoreUnavailable(message), false, connection_unusable, ""};
 }
 
 PgFailure Internal(absl::string_view message) {
   // A connection that hit an unexpected error may be mid-protocol (e.g. in a
   // COPY): closing it is cheaper than reasoning about its state.
-  return {ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message), false, true};
+  return {ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message), false, true, ""};
 }
 
 // `query` is what libpqxx reports as the failed query: a statement's name or
 // SQL, which becomes its name (statements.h), or anything else, left out.
-PgFailure FromSqlState(absl::string_view operation, const std::string& state,
-                       absl::string_view query) {
+PgFailure Classify(absl::string_view operation, const std::string& state, absl::string_view query) {
   const absl::string_view statement = StatementName(query);
   const std::string where = absl::StrCat(" during ", operation, " (SQLSTATE ", state,
                                          statement.empty() ? "" : ", statement ", statement, ")");
@@ -47,11 +46,18 @@ PgFailure FromSqlState(absl::string_view operation, const std::string& state,
   // back and may simply be run again.
   if (state == "40001" || state == "40P01") {
     return {StoreUnavailable(absl::StrCat("PostgreSQL kept aborting the transaction", where)), true,
-            false};
+            false, ""};
   }
   PgFailure failure = Internal(absl::StrCat("PostgreSQL error", where));
   // A plain SQL error leaves the session usable once the transaction ends.
   failure.connection_unusable = false;
+  return failure;
+}
+
+PgFailure FromSqlState(absl::string_view operation, const std::string& state,
+                       absl::string_view query) {
+  PgFailure failure = Classify(operation, state, query);
+  failure.sqlstate = state;
   return failure;
 }
 

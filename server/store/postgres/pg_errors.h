@@ -13,6 +13,8 @@
 #ifndef MAGICLINK_SERVER_STORE_POSTGRES_PG_ERRORS_H_
 #define MAGICLINK_SERVER_STORE_POSTGRES_PG_ERRORS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -29,6 +31,9 @@ struct PgFailure {
   bool retry = false;
   // The connection must not be reused.
   bool connection_unusable = false;
+  // PostgreSQL's SQLSTATE, for logs; "" when the failure has none (e.g. a
+  // lost connection).
+  std::string sqlstate;
 };
 
 // Classifies the exception being handled. Call only inside a catch block.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace magiclink {
@@ -68,6 +69,22 @@ absl::Status ValidatePostgresOptions(const PostgresOptions& options) {
   if (options.max_transaction_attempts < 1) {
     return absl::InvalidArgumentError("database transaction attempts: must be at least 1");
   }
+  if (options.statement_timeout < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("database statement timeout: must be at least 1ms");
+  }
+  if (options.keepalives) {
+    if (options.keepalives_idle < absl::Seconds(1) ||
+        options.keepalives_interval < absl::Seconds(1)) {
+      return absl::InvalidArgumentError(
+          "database keepalives: idle and interval must be at least 1s");
+    }
+    if (options.keepalives_count < 1) {
+      return absl::InvalidArgumentError("database keepalives: count must be at least 1");
+    }
+  }
+  if (options.tcp_user_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("database tcp_user_timeout: must not be negative");
+  }
   return absl::OkStatus();
 }
 
@@ -75,15 +92,28 @@ absl::StatusOr<std::string> BuildConninfo(const PostgresOptions& options) {
   absl::StatusOr<ParsedConninfo> parsed = Parse(options.url);
   if (!parsed.ok()) return parsed.status();
   std::string out;
-  bool has_connect_timeout = false;
-  bool has_application_name = false;
+  absl::flat_hash_set<std::string> set_by_url;
   for (const PQconninfoOption* o = parsed->get(); o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     const absl::string_view keyword = o->keyword;
-    has_connect_timeout |= keyword == "connect_timeout";
-    has_application_name |= keyword == "application_name";
+    set_by_url.insert(std::string(keyword));
     absl::StrAppend(&out, out.empty() ? "" : " ", keyword, "=", QuoteConninfoValue(o->val));
   }
+  const bool has_connect_timeout = set_by_url.contains("connect_timeout");
+  const bool has_application_name = set_by_url.contains("application_name");
+  // Adds keyword=value unless the URL set the keyword.
+  auto add_default = [&](absl::string_view keyword, int64_t value) {
+    if (set_by_url.contains(keyword)) return;
+    absl::StrAppend(&out, out.empty() ? "" : " ", keyword, "=", value);
+  };
+  add_default("keepalives", options.keepalives ? 1 : 0);
+  if (options.keepalives) {
+    add_default("keepalives_idle", absl::ToInt64Seconds(options.keepalives_idle));
+    add_default("keepalives_interval", absl::ToInt64Seconds(options.keepalives_interval));
+    add_default("keepalives_count", options.keepalives_count);
+  }
+  // Milliseconds; 0 leaves the kernel's default.
+  add_default("tcp_user_timeout", absl::ToInt64Milliseconds(options.tcp_user_timeout));
   if (!has_connect_timeout) {
     // libpq takes whole seconds and treats anything below 2 as 2.
     const int64_t seconds = std::max<int64_t>(

@@ -49,7 +49,8 @@ struct PostgresOptions {
   int max_consume_batch = 100;
 
   // Attempts of a transaction that PostgreSQL aborted for a deadlock or a
-  // serialization failure before the call fails with UNAVAILABLE.
+  // serialization failure before the call fails with UNAVAILABLE (each within
+  // the call's deadline; every such failure that reaches a caller is logged).
   int max_transaction_attempts = 3;
 
   // Send the store's statements as named prepared statements, prepared once
@@ -60,6 +61,27 @@ struct PostgresOptions {
   // runs unnamed, parsed, bound and executed in one round trip, and the store
   // leaves no state on any session (docs/operators.md, "Poolers").
   bool prepared_statements = true;
+
+  // Longest a statement may run (PostgreSQL statement_timeout, set per
+  // transaction with SET LOCAL). A call's deadline shortens it to the time
+  // left minus a reserve for the answer's way back, so a statement is
+  // cancelled, and rolled back, before the caller gives up on it: a call
+  // that fails has changed nothing. A statement cancelled for the call's
+  // deadline answers DEADLINE_EXCEEDED, one cancelled at this cap UNAVAILABLE.
+  absl::Duration statement_timeout = absl::Seconds(30);
+
+  // TCP keepalives and tcp_user_timeout on every connection (libpq's
+  // keepalives, keepalives_idle, keepalives_interval, keepalives_count,
+  // tcp_user_timeout), unless the URL sets them: a connection whose peer
+  // vanished (host down, network cut, a firewall dropped the flow) fails
+  // within about keepalives_idle + keepalives_count * keepalives_interval
+  // when idle, and within tcp_user_timeout when sent data stays
+  // unacknowledged, instead of the kernel's default of about two hours.
+  bool keepalives = true;
+  absl::Duration keepalives_idle = absl::Seconds(10);
+  absl::Duration keepalives_interval = absl::Seconds(3);
+  int keepalives_count = 3;
+  absl::Duration tcp_user_timeout = absl::Seconds(20);
 
   // Apply pending schema migrations in Open. When false, Open only checks
   // that the schema is current (for deployments that migrate in a separate
@@ -75,7 +97,8 @@ struct PostgresOptions {
 absl::Status ValidatePostgresOptions(const PostgresOptions& options);
 
 // The libpq connection string for `options.url` as key=value pairs, with
-// connect_timeout and application_name added unless the URL sets them.
+// connect_timeout, application_name and the keepalive settings added unless
+// the URL sets them.
 absl::StatusOr<std::string> BuildConninfo(const PostgresOptions& options);
 
 }  // namespace magiclink

@@ -13,6 +13,7 @@
 #include "server/store/postgres/pg_errors.h"
 #include "server/store/postgres/pg_values.h"
 #include "server/store/postgres/statements.h"
+#include "server/store/postgres/store_transaction.h"
 #include "server/store/store_deadline.h"
 
 namespace magiclink {
@@ -24,6 +25,14 @@ constexpr int kMaxRequestIdRounds = 3;
 
 absl::Status Internal(absl::string_view message) {
   return ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message);
+}
+
+// The answer of a call whose deadline came before its statement could run or
+// finish: nothing was changed.
+absl::Status OutOfTime(absl::string_view operation) {
+  return ErrorWithReason(absl::StatusCode::kDeadlineExceeded, v1::STORE_UNAVAILABLE,
+                         absl::StrCat("the call's deadline passed before PostgreSQL completed ",
+                                      operation, "; nothing was changed"));
 }
 
 absl::StatusOr<TokenClaims> ReadClaims(const pqxx::row& row) {
@@ -121,20 +130,19 @@ TokenArrays ToArrays(const std::vector<NewToken>& tokens) {
 // Claims the batch's request_id (if any) by inserting the batch row. Returns
 // the batch that already holds the id within the window, or nullopt once the
 // row is in.
-absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, StatementMode mode,
+absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(StoreTransaction& tx,
                                                             const NewBatch& batch, absl::Time now,
                                                             absl::Duration window) {
   const pqxx::binarystring fingerprint(batch.request_fingerprint);
   const pqxx::binarystring sealed(batch.replay_sealed);
   for (int round = 0; round < kMaxRequestIdRounds; ++round) {
-    pqxx::result inserted = ExecStatement(
-        tx, mode, pgsql::kInsertBatch, batch.batch_id, batch.issued_by, batch.purpose,
-        batch.redirect_url, ToMicros(batch.created_at), ToMicros(batch.expires_at),
+    pqxx::result inserted = tx.Statement(
+        pgsql::kInsertBatch, batch.batch_id, batch.issued_by, batch.purpose, batch.redirect_url,
+        ToMicros(batch.created_at), ToMicros(batch.expires_at),
         static_cast<int64_t>(batch.tokens.size()), batch.request_id, fingerprint, sealed);
     if (!inserted.empty()) return std::nullopt;
     // Only a request_id conflict makes ON CONFLICT skip the row.
-    pqxx::result found =
-        ExecStatement(tx, mode, pgsql::kFindRequestId, batch.issued_by, batch.request_id);
+    pqxx::result found = tx.Statement(pgsql::kFindRequestId, batch.issued_by, batch.request_id);
     if (found.empty()) continue;  // its holder let go meanwhile: try again
     ExistingBatch existing;
     existing.batch_id = found[0][0].as<std::string>();
@@ -143,8 +151,8 @@ absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, Stat
     existing.created_at = FromMicros(found[0][3].as<int64_t>());
     if (existing.created_at > now - window) return existing;
     // Past the idempotency window the id is forgotten and may name this batch.
-    ExecStatement(tx, mode, pgsql::kForgetRequestId, batch.issued_by, batch.request_id,
-                  ToMicros(now - window));
+    tx.Statement(pgsql::kForgetRequestId, batch.issued_by, batch.request_id,
+                 ToMicros(now - window));
   }
   return StoreUnavailable("the request_id kept changing hands; retry the call");
 }
@@ -152,8 +160,8 @@ absl::StatusOr<std::optional<ExistingBatch>> InsertBatchRow(pqxx::work& tx, Stat
 }  // namespace
 
 template <typename T, typename Body>
-absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
-  absl::StatusOr<T> result = RunAttempts<T>(operation, body);
+absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, absl::Time deadline, Body&& body) {
+  absl::StatusOr<T> result = RunAttempts<T>(operation, deadline, body);
   // The caller sees only "internal error": the cause goes to the log
   // (operation, SQLSTATE and statement name; never SQL or values).
   if (result.status().code() == absl::StatusCode::kInternal) {
@@ -164,23 +172,51 @@ absl::StatusOr<T> PostgresTokenStore::Run(const char* operation, Body&& body) {
 }
 
 template <typename T, typename Body>
-absl::StatusOr<T> PostgresTokenStore::RunAttempts(const char* operation, Body&& body) {
-  const absl::Time deadline =
-      std::min(absl::Now() + options_.acquire_timeout, ScopedStoreDeadline::Current());
-  absl::Status last;
-  for (int attempt = 0; attempt < options_.max_transaction_attempts; ++attempt) {
-    absl::StatusOr<PgConnectionPool::Lease> lease = pool_->Acquire(deadline);
+absl::StatusOr<T> PostgresTokenStore::RunAttempts(const char* operation, absl::Time deadline,
+                                                  Body&& body) {
+  const absl::Time wait_until = std::min(absl::Now() + options_.acquire_timeout, deadline);
+  PgFailure last;
+  StoreTransaction::Trace trace;
+  int attempts = 0;
+  while (attempts < options_.max_transaction_attempts) {
+    if (StatementTimeoutFor(deadline, absl::Now(), options_.statement_timeout) <=
+        absl::ZeroDuration()) {
+      if (attempts == 0) return OutOfTime(operation);
+      break;  // a retryable failure ate the time left: it reaches the caller
+    }
+    absl::StatusOr<PgConnectionPool::Lease> lease = pool_->Acquire(wait_until);
     if (!lease.ok()) return lease.status();
+    // Taken after the wait for a connection: what is left is the statement's.
+    const absl::Time start = absl::Now();
+    const absl::Duration timeout = StatementTimeoutFor(deadline, start, options_.statement_timeout);
+    if (timeout <= absl::ZeroDuration()) return OutOfTime(operation);
+    ++attempts;
+    trace = StoreTransaction::Trace();
     try {
-      return body(**lease);
+      StoreTransaction tx(**lease, statement_mode_, timeout, &trace);
+      absl::StatusOr<T> result = body(tx);
+      if (trace.unclean) lease->MarkBroken();
+      return result;
     } catch (...) {
       PgFailure failure = ClassifyCurrentException(operation);
-      if (failure.connection_unusable) lease->MarkBroken();
+      if (failure.connection_unusable || trace.unclean) lease->MarkBroken();
+      // Cancelled by the statement timeout this call set for its deadline:
+      // rolled back, so the call changed nothing.
+      if (failure.sqlstate == "57014" && timeout < options_.statement_timeout &&
+          absl::Now() >= start + timeout) {
+        return OutOfTime(operation);
+      }
       if (!failure.retry) return failure.status;
-      last = failure.status;
+      last = std::move(failure);
     }
   }
-  return last;
+  // A deadlock or serialization failure that retrying did not cure.
+  Log(LogLevel::kWarning, "store_transaction_aborted",
+      {{"operation", operation},
+       {"statement", trace.statement},
+       {"sqlstate", last.sqlstate},
+       {"attempts", absl::StrCat(attempts)}});
+  return last.status;
 }
 
 PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
@@ -191,7 +227,9 @@ PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
       pool_(std::move(pool)),
       consumes_(std::min(options_.consume_statements, options_.pool_size),
                 options_.max_consume_batch,
-                [this](absl::Span<ConsumeCall* const> calls) { ConsumeBatch(calls); }) {}
+                [this](absl::Span<ConsumeCall* const> calls) { ConsumeBatch(calls); },
+                {[](const ConsumeCall& call) { return call.deadline; },
+                 [](ConsumeCall& call) { call.result = OutOfTime("ConsumeToken"); }}) {}
 
 absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
     const PostgresOptions& options) {
@@ -234,11 +272,11 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
     emails = TextArrayLiteral(list);
   }
   return Run<InsertBatchResult>(
-      "InsertBatch", [&](pqxx::connection& c) -> absl::StatusOr<InsertBatchResult> {
-        pqxx::work tx(c);
+      "InsertBatch", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<InsertBatchResult> {
         InsertBatchResult result;
         absl::StatusOr<std::optional<ExistingBatch>> existing =
-            InsertBatchRow(tx, statement_mode_, batch, now, idempotency_window);
+            InsertBatchRow(tx, batch, now, idempotency_window);
         if (!existing.ok()) return existing.status();
         if (existing->has_value()) {
           result.existing = **std::move(existing);
@@ -246,12 +284,13 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
         }
         if (batch.revoke_previous) {
           result.revoked_previous = static_cast<int64_t>(
-              Exec(tx, pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
+              tx.Statement(pgsql::kRevokePrevious, emails, batch.purpose, ToMicros(now))
                   .affected_rows());
         }
-        Exec(tx, pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at), batch.purpose,
-             arrays.hashes, arrays.positions, arrays.key_ids, arrays.emails, arrays.metadata);
-        tx.commit();
+        tx.Statement(pgsql::kInsertTokens, batch.batch_id, ToMicros(batch.expires_at),
+                     batch.purpose, arrays.hashes, arrays.positions, arrays.key_ids, arrays.emails,
+                     arrays.metadata);
+        tx.Commit();
         return result;
       });
 }
@@ -259,9 +298,9 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
 absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
     const std::string& batch_id) {
   return Run<std::vector<LinkRecord>>(
-      "BatchLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<LinkRecord>> {
-        pqxx::nontransaction tx(c);
-        pqxx::result rows = Exec(tx, pgsql::kBatchLinks, batch_id);
+      "BatchLinks", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<LinkRecord>> {
+        pqxx::result rows = tx.Read(pgsql::kBatchLinks, batch_id);
         std::vector<LinkRecord> links;
         links.reserve(rows.size());
         for (const pqxx::row& row : rows) links.push_back(ReadLink(row));
@@ -281,15 +320,58 @@ absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
 }
 
 void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
+  std::vector<ConsumeCall*> pending(calls.begin(), calls.end());
+  while (!pending.empty()) {
+    // A call out of time is answered without running: nothing is consumed.
+    const absl::Time now = absl::Now();
+    absl::Time earliest = absl::InfiniteFuture();
+    size_t kept = 0;
+    for (ConsumeCall* call : pending) {
+      if (StatementTimeoutFor(call->deadline, now, options_.statement_timeout) <=
+          absl::ZeroDuration()) {
+        call->result = OutOfTime("ConsumeToken");
+      } else {
+        pending[kept++] = call;
+        earliest = std::min(earliest, call->deadline);
+      }
+    }
+    pending.resize(kept);
+    if (pending.empty()) return;
+    // The statement ends in time for the earliest deadline among its calls,
+    // so none of them waits past its own.
+    absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> results =
+        ConsumeOnce(pending, earliest);
+    if (!results.ok() && results.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      // Cancelled, and rolled back, for the earliest deadline: those calls
+      // are answered, the others go again with the time they have left.
+      kept = 0;
+      for (ConsumeCall* call : pending) {
+        if (call->deadline <= earliest) {
+          call->result = results.status();
+        } else {
+          pending[kept++] = call;
+        }
+      }
+      pending.resize(kept);
+      continue;
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      pending[i]->result =
+          results.ok() ? std::move((*results)[i]) : absl::StatusOr<ConsumeResult>(results.status());
+    }
+    return;
+  }
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> PostgresTokenStore::ConsumeOnce(
+    absl::Span<ConsumeCall* const> calls, absl::Time deadline) {
   if (options_.observer != nullptr) {
     options_.observer->ConsumeStatement(static_cast<int>(calls.size()));
   }
   // One array element per candidate hash, tagged with its call's index.
   ArrayLiteral items, hashes, nows, keys, purposes;
-  absl::Time deadline = absl::InfinitePast();
   for (size_t i = 0; i < calls.size(); ++i) {
     const ConsumeCall& call = *calls[i];
-    deadline = std::max(deadline, call.deadline);
     for (const std::string& hash : *call.token_hashes) {
       items.AddNumber(static_cast<int64_t>(i));
       hashes.AddBytea(hash);
@@ -303,13 +385,9 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
   const std::string now_array = std::move(nows).Finish();
   const std::string key_array = std::move(keys).Finish();
   const std::string purpose_array = std::move(purposes).Finish();
-  // A batch waits for a connection as long as its most patient call would.
-  ScopedStoreDeadline batch_deadline(deadline);
   using Results = std::vector<absl::StatusOr<ConsumeResult>>;
-  absl::StatusOr<Results> results =
-      Run<Results>("ConsumeToken", [&](pqxx::connection& c) -> absl::StatusOr<Results> {
-        // Autocommit: the UPDATE is its own transaction, one round trip.
-        pqxx::nontransaction tx(c);
+  return Run<Results>(
+      "ConsumeToken", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<Results> {
         Results out(calls.size(), ConsumeResult{});
         std::vector<bool> answered(calls.size(), false);
         auto answer = [&](const pqxx::row& row, bool consumed) {
@@ -323,8 +401,8 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
           }
           out[item] = ConsumeResult{consumed, *std::move(claims)};
         };
-        for (const pqxx::row& row : Exec(tx, pgsql::kConsumeBatch, item_array, hash_array,
-                                         now_array, key_array, purpose_array)) {
+        for (const pqxx::row& row : tx.Autocommit(pgsql::kConsumeBatch, item_array, hash_array,
+                                                  now_array, key_array, purpose_array)) {
           answer(row, /*consumed=*/true);
         }
         // Only the calls that consumed nothing pay for the lookup that tells why.
@@ -337,26 +415,22 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
           }
         }
         if (!missed_items.empty()) {
-          for (const pqxx::row& row : Exec(tx, pgsql::kFindTokens, std::move(missed_items).Finish(),
-                                           std::move(missed_hashes).Finish())) {
+          for (const pqxx::row& row : tx.Read(pgsql::kFindTokens, std::move(missed_items).Finish(),
+                                              std::move(missed_hashes).Finish())) {
             answer(row, /*consumed=*/false);
           }
         }
         return out;
       });
-  for (size_t i = 0; i < calls.size(); ++i) {
-    calls[i]->result =
-        results.ok() ? std::move((*results)[i]) : absl::StatusOr<ConsumeResult>(results.status());
-  }
 }
 
 absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
     const std::vector<std::string>& token_hashes) {
   const std::string hashes = ByteaArrayLiteral(token_hashes);
   return Run<std::optional<TokenClaims>>(
-      "FindToken", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<TokenClaims>> {
-        pqxx::nontransaction tx(c);
-        pqxx::result rows = Exec(tx, pgsql::kFindToken, hashes);
+      "FindToken", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<TokenClaims>> {
+        pqxx::result rows = tx.Read(pgsql::kFindToken, hashes);
         if (rows.empty()) return std::nullopt;
         absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
         if (!claims.ok()) return claims.status();
@@ -366,26 +440,27 @@ absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
 
 absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, absl::Time now) {
   const std::string hashes = ByteaArrayLiteral(target.token_hashes);
-  return Run<int64_t>("Revoke", [&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
-    pqxx::nontransaction tx(c);
-    pqxx::result r;
-    if (!target.batch_id.empty()) {
-      r = Exec(tx, pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
-    } else if (!target.email.empty()) {
-      r = Exec(tx, pgsql::kRevokeByEmail, target.email, target.purpose, ToMicros(now));
-    } else {
-      r = Exec(tx, pgsql::kRevokeByHash, hashes, ToMicros(now));
-    }
-    return static_cast<int64_t>(r.affected_rows());
-  });
+  return Run<int64_t>("Revoke", ScopedStoreDeadline::Current(),
+                      [&](StoreTransaction& tx) -> absl::StatusOr<int64_t> {
+                        pqxx::result r;
+                        if (!target.batch_id.empty()) {
+                          r = tx.Autocommit(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
+                        } else if (!target.email.empty()) {
+                          r = tx.Autocommit(pgsql::kRevokeByEmail, target.email, target.purpose,
+                                            ToMicros(now));
+                        } else {
+                          r = tx.Autocommit(pgsql::kRevokeByHash, hashes, ToMicros(now));
+                        }
+                        return static_cast<int64_t>(r.affected_rows());
+                      });
 }
 
 absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
     const std::string& batch_id, absl::Time now) {
   return Run<std::optional<BatchSummary>>(
-      "GetBatch", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<BatchSummary>> {
-        pqxx::nontransaction tx(c);
-        pqxx::result rows = Exec(tx, pgsql::kBatchSummary, batch_id, ToMicros(now));
+      "GetBatch", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<BatchSummary>> {
+        pqxx::result rows = tx.Read(pgsql::kBatchSummary, batch_id, ToMicros(now));
         if (rows.empty()) return std::nullopt;
         const pqxx::row& row = rows[0];
         BatchSummary b;
@@ -409,10 +484,10 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
   // One row more than asked tells whether another page follows.
   const int64_t fetch = static_cast<int64_t>(std::max(limit, 0)) + 1;
   return Run<std::optional<LinkPage>>(
-      "ListLinks", [&](pqxx::connection& c) -> absl::StatusOr<std::optional<LinkPage>> {
-        pqxx::nontransaction tx(c);
-        pqxx::result rows = Exec(tx, pgsql::kListLinks, batch_id, after_position, StateCode(state),
-                                 ToMicros(now), fetch);
+      "ListLinks", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<LinkPage>> {
+        pqxx::result rows = tx.Read(pgsql::kListLinks, batch_id, after_position, StateCode(state),
+                                    ToMicros(now), fetch);
         if (rows.empty()) return std::nullopt;  // no such batch
         LinkPage page;
         for (const pqxx::row& row : rows) {
@@ -430,32 +505,43 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
 absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
                                                       absl::Time replay_cutoff, int max_rows) {
   if (max_rows <= 0) return SweepResult{};
-  // Autocommit, one bounded statement at a time: a sweep holds its row locks
-  // only for one chunk, and an interrupted sweep leaves nothing to undo.
-  return Run<SweepResult>("Sweep", [&](pqxx::connection& c) -> absl::StatusOr<SweepResult> {
-    pqxx::nontransaction tx(c);
-    SweepResult result;
-    absl::flat_hash_set<std::string> emptied;
-    auto collect = [&](const pqxx::result& deleted) {
-      result.tokens_deleted += static_cast<int64_t>(deleted.size());
-      for (const pqxx::row& row : deleted) emptied.insert(row[0].as<std::string>());
-    };
-    const int64_t cutoff = ToMicros(token_cutoff);
-    collect(tx.exec_params(SweepSql(pgsql::Sweep::kExpiredTokens), cutoff, max_rows));
-    if (result.tokens_deleted < max_rows) {
-      collect(tx.exec_params(SweepSql(pgsql::Sweep::kSpentTokens), cutoff,
-                             max_rows - result.tokens_deleted));
-    }
-    const std::string emptied_ids =
-        TextArrayLiteral(std::vector<std::string>(emptied.begin(), emptied.end()));
-    result.batches_deleted = static_cast<int64_t>(
-        tx.exec_params(SweepSql(pgsql::Sweep::kEmptyBatches), cutoff, max_rows, emptied_ids)
-            .affected_rows());
-    result.replays_purged = static_cast<int64_t>(
-        tx.exec_params(SweepSql(pgsql::Sweep::kPurgeReplays), ToMicros(replay_cutoff), max_rows)
-            .affected_rows());
-    return result;
-  });
+  // One bounded statement per transaction: a sweep holds its row locks only
+  // for one chunk, and an interrupted sweep leaves nothing to undo. No call
+  // waits for it, so each statement gets the configured statement timeout.
+  auto sweep = [&](pgsql::Sweep statement, const char* name, auto... args) {
+    return Run<pqxx::result>(name, absl::InfiniteFuture(),
+                             [&](StoreTransaction& tx) -> absl::StatusOr<pqxx::result> {
+                               pqxx::result r = tx.Params(name, SweepSql(statement), args...);
+                               tx.Commit();
+                               return r;
+                             });
+  };
+  SweepResult result;
+  absl::flat_hash_set<std::string> emptied;
+  auto collect = [&](const pqxx::result& deleted) {
+    result.tokens_deleted += static_cast<int64_t>(deleted.size());
+    for (const pqxx::row& row : deleted) emptied.insert(row[0].as<std::string>());
+  };
+  const int64_t cutoff = ToMicros(token_cutoff);
+  absl::StatusOr<pqxx::result> r =
+      sweep(pgsql::Sweep::kExpiredTokens, "sweep_expired_tokens", cutoff, max_rows);
+  if (!r.ok()) return r.status();
+  collect(*r);
+  if (result.tokens_deleted < max_rows) {
+    r = sweep(pgsql::Sweep::kSpentTokens, "sweep_spent_tokens", cutoff,
+              static_cast<int64_t>(max_rows) - result.tokens_deleted);
+    if (!r.ok()) return r.status();
+    collect(*r);
+  }
+  const std::string emptied_ids =
+      TextArrayLiteral(std::vector<std::string>(emptied.begin(), emptied.end()));
+  r = sweep(pgsql::Sweep::kEmptyBatches, "sweep_empty_batches", cutoff, max_rows, emptied_ids);
+  if (!r.ok()) return r.status();
+  result.batches_deleted = static_cast<int64_t>(r->affected_rows());
+  r = sweep(pgsql::Sweep::kPurgeReplays, "sweep_purge_replays", ToMicros(replay_cutoff), max_rows);
+  if (!r.ok()) return r.status();
+  result.replays_purged = static_cast<int64_t>(r->affected_rows());
+  return result;
 }
 
 absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
@@ -468,25 +554,24 @@ absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
   const std::string id_array = TextArrayLiteral(ids);
   const std::string value_array = TextArrayLiteral(values);
   return Run<std::vector<KeyCheck>>(
-      "RecordKeyChecks", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<KeyCheck>> {
+      "RecordKeyChecks", ScopedStoreDeadline::Current(),
+      [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<KeyCheck>> {
         // Read committed: the read sees what a racing replica committed
         // while this insert waited for it.
-        pqxx::work tx(c);
-        if (!checks.empty()) Exec(tx, pgsql::kRecordKeyChecks, id_array, value_array);
+        if (!checks.empty()) tx.Statement(pgsql::kRecordKeyChecks, id_array, value_array);
         std::vector<KeyCheck> recorded;
-        for (const pqxx::row& row : Exec(tx, pgsql::kKeyChecks)) {
+        for (const pqxx::row& row : tx.Statement(pgsql::kKeyChecks)) {
           recorded.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
         }
-        tx.commit();
+        tx.Commit();
         return recorded;
       });
 }
 
 absl::Status PostgresTokenStore::Ping() {
-  return Run<bool>("Ping",
-                   [&](pqxx::connection& c) -> absl::StatusOr<bool> {
-                     pqxx::nontransaction tx(c);
-                     tx.exec("SELECT 1");
+  return Run<bool>("Ping", ScopedStoreDeadline::Current(),
+                   [&](StoreTransaction& tx) -> absl::StatusOr<bool> {
+                     tx.ReadSql("ping", "SELECT 1");
                      return true;
                    })
       .status();

@@ -75,26 +75,32 @@ class PostgresTokenStore final : public TokenStore {
   // Consumes for every call in one statement, with each call's own time,
   // consume key and expected purpose, as if each had run ConsumeToken alone
   // (a token named by several calls is consumed by exactly one of them).
-  // Sets every call's result. Runs until the latest of the calls' deadlines.
+  // Sets every call's result. A call whose deadline has passed (or is too
+  // near to run a statement) gets DEADLINE_EXCEEDED and consumes nothing; the
+  // statement is cancelled at the earliest deadline among the calls, whose
+  // callers then get DEADLINE_EXCEEDED, and the others run again.
   void ConsumeBatch(absl::Span<ConsumeCall* const> calls);
 
  private:
   PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool);
 
-  // Runs `body` on a pooled connection: waits for one until the call's
-  // deadline, classifies pqxx exceptions (pg_errors.h), replaces broken
-  // connections and re-runs `body` after a deadlock or serialization failure.
+  // Runs `body` in a StoreTransaction on a pooled connection: waits for one
+  // until `deadline` (at most acquire_timeout), gives each statement the time
+  // left (StatementTimeoutFor), classifies pqxx exceptions (pg_errors.h),
+  // replaces broken connections and re-runs `body` after a deadlock or
+  // serialization failure while time is left, logging one that still
+  // reaches the caller. DEADLINE_EXCEEDED when the deadline came first
+  // (nothing was changed). `body` commits what it writes.
   // Logs every INTERNAL outcome with its cause.
   template <typename T, typename Body>
-  absl::StatusOr<T> Run(const char* operation, Body&& body);
+  absl::StatusOr<T> Run(const char* operation, absl::Time deadline, Body&& body);
   template <typename T, typename Body>
-  absl::StatusOr<T> RunAttempts(const char* operation, Body&& body);
+  absl::StatusOr<T> RunAttempts(const char* operation, absl::Time deadline, Body&& body);
 
-  // Runs the statement `name` as options_.prepared_statements says.
-  template <typename... Params>
-  pqxx::result Exec(pqxx::transaction_base& tx, const char* name, Params&&... params) const {
-    return ExecStatement(tx, statement_mode_, name, std::forward<Params>(params)...);
-  }
+  // One consume statement for `calls` that ends in time for `deadline`:
+  // each call's result, or the statement's failure.
+  absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> ConsumeOnce(
+      absl::Span<ConsumeCall* const> calls, absl::Time deadline);
 
   const PostgresOptions options_;
   const StatementMode statement_mode_;
