@@ -73,8 +73,16 @@ absl::Status ServerProcess::Start(absl::Duration timeout) {
 }
 
 int ServerProcess::Stop(int signal) {
+  SendSignal(signal);
+  return WaitForExit();
+}
+
+void ServerProcess::SendSignal(int signal) {
+  if (running()) kill(pid_, signal);
+}
+
+int ServerProcess::WaitForExit() {
   if (!running()) return -1;
-  kill(pid_, signal);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;

@@ -34,6 +34,9 @@ class ServerProcess {
   // Sends `signal` and waits for the process to exit; returns its exit status
   // as waitpid() reports it.
   int Stop(int signal);
+  // Sends `signal` without waiting; WaitForExit() then collects the exit.
+  void SendSignal(int signal);
+  int WaitForExit();
 
   // Sets an environment variable for the child (from the next Start on).
   void SetEnv(std::string name, std::string value) {
