@@ -1,9 +1,15 @@
-// Client-side balancing over replicas: with load_balancing_policy
-// "round_robin" the C++ client spreads calls over every replica it is given,
-// and when one replica is killed mid-run the calls that are safe to retry
-// still succeed on the other.
+// Balancing over replicas, both standard ways: the C++ client's own
+// round_robin over every replica's address, and an L7 proxy in front (nginx
+// from Debian with grpc_pass, the sample config of docs/scaling.md). In both,
+// calls are spread over the replicas, and when one replica is killed mid-run
+// the calls that are safe to retry still succeed on the other.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -85,6 +91,123 @@ TEST(BalancingE2eTest, RoundRobinSpreadsCallsAndSurvivesAReplicaKilledMidRun) {
   for (const std::string& token : tokens) {
     absl::StatusOr<v1::VerifyResponse> peeked = client.Peek(token);
     EXPECT_TRUE(peeked.ok()) << peeked.status();
+  }
+}
+
+// A free loopback port (bound, read, released: nginx binds it right after).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// nginx in the foreground with the config of docs/scaling.md ("An L7 proxy"),
+// stopped (SIGQUIT, then waited for) when it goes out of scope.
+class Nginx {
+ public:
+  Nginx(const TempDir& dir, const std::vector<std::string>& replicas) : port_(FreePort()) {
+    const std::string conf = dir.File("nginx.conf");
+    std::ofstream out(conf);
+    out << "daemon off;\nuser root;\nworker_processes 1;\npid " << dir.File("nginx.pid") << ";\n"
+        << "error_log " << dir.File("nginx-error.log") << ";\n"
+        << "events { worker_connections 64; }\n"
+        << "http {\n  access_log off;\n"
+        << "  client_body_temp_path " << dir.File("nginx-body") << ";\n"
+        << "  upstream magiclink {\n";
+    for (const std::string& r : replicas) out << "    server " << r << " max_fails=1 fail_timeout=10s;\n";
+    out << "    keepalive 16;\n  }\n"
+        << "  server {\n    listen 127.0.0.1:" << port_ << " http2;\n"
+        << "    location / {\n      grpc_pass grpc://magiclink;\n"
+        << "      grpc_next_upstream error timeout;\n    }\n  }\n}\n";
+    out.close();
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/usr/sbin/nginx", "nginx", "-c", conf.c_str(), "-p", dir.path().c_str(), nullptr);
+      _exit(127);
+    }
+    error_log_ = dir.File("nginx-error.log");
+  }
+
+  // Waits (bounded) until nginx accepts connections on its port.
+  bool WaitUntilListening() const {
+    for (int i = 0; i < 200; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(port_);
+      const bool up = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      close(fd);
+      if (up) return true;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return false;  // nginx exited
+      usleep(25'000);
+    }
+    return false;
+  }
+  std::string ErrorLog() const {
+    std::ifstream in(error_log_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  ~Nginx() {
+    if (pid_ > 0) {
+      kill(pid_, SIGQUIT);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+  std::string error_log_;
+};
+
+TEST(BalancingE2eTest, NginxGrpcPassSpreadsCallsAndSurvivesAReplicaKilledMidRun) {
+  TempDir dir;
+  ServerProcess a(MagiclinkdPath(), {"--data_dir=" + dir.File("data")}, dir.File("a.log"));
+  ServerProcess b(MagiclinkdPath(), {"--data_dir=" + dir.File("data")}, dir.File("b.log"));
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  Nginx nginx(dir, {a.address(), b.address()});
+  ASSERT_TRUE(nginx.WaitUntilListening()) << nginx.ErrorLog();
+
+  ConnectionOptions options;
+  options.target = nginx.address();
+  options.timeout = absl::Seconds(10);
+  options.retry.max_attempts = 10;  // also covers nginx coming up
+  options.retry.initial_backoff = absl::Milliseconds(50);
+  options.retry.max_backoff = absl::Milliseconds(300);
+  absl::StatusOr<std::shared_ptr<Connection>> connection = MakeConnection(options);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  Client client(*connection);
+
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<IssueBatchResult> issued = client.IssueBatch(OneLink(i));
+    ASSERT_TRUE(issued.ok()) << issued.status();
+    tokens.push_back(issued->links.at(0).token);
+  }
+  const int on_a = IssueEventsIn(dir.File("a.log"));
+  const int on_b = IssueEventsIn(dir.File("b.log"));
+  EXPECT_EQ(on_a + on_b, 20);
+  EXPECT_GE(on_a, 5);  // nginx's default is round robin over the upstream
+  EXPECT_GE(on_b, 5);
+
+  a.Stop(SIGKILL);
+  for (int i = 20; i < 40; ++i) {
+    absl::StatusOr<IssueBatchResult> issued = client.IssueBatch(OneLink(i));
+    ASSERT_TRUE(issued.ok()) << "call " << i << " after the kill: " << issued.status();
+    tokens.push_back(issued->links.at(0).token);
+  }
+  for (const std::string& token : tokens) {
+    absl::StatusOr<v1::VerifyResponse> consumed = client.Consume(token);
+    EXPECT_TRUE(consumed.ok()) << consumed.status();
   }
 }
 
