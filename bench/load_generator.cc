@@ -87,7 +87,12 @@ long ResidentKb(int pid) {
 // waited for.
 int64_t CpuTicks(const std::string& pid, bool children = false) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string stat;
+  try {
+    stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return -1;  // it exited while being read (libstdc++ throws ESRCH from underflow)
+  }
   // The command name (field 2) may hold spaces: count fields after its ')'.
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return -1;

@@ -25,6 +25,7 @@ test_packages=(
   bazel-bootstrap bazel-rules-java
   nodejs openssl procps jq bc               # nodejs brings npm on this image
   chromium                                  # the web tier's browser test (tests/web)
+  nginx-core                                # an L7 gRPC proxy in front of replicas (tests/client)
   prometheus                                # scrapes /metrics in tests/e2e/metrics_e2e_test.cc
 )
 

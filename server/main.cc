@@ -218,9 +218,17 @@ int Run() {
   int signal = 0;
   sigwait(&signals, &signal);
   Log(LogLevel::kInfo, "draining", {{"signal", absl::StrCat(signal)}});
+  // Drain: health says NOT_SERVING, new calls are turned away, and the calls
+  // in flight get up to shutdown_grace. Shutdown(now) then cancels what is
+  // left and closes idle connections at once; gRPC alone would hold the
+  // process until every client closed its connection or the grace ran out.
   set_serving(false);
-  server->server->Shutdown(std::chrono::system_clock::now() +
-                           absl::ToChronoSeconds(settings->shutdown_grace));
+  adapter.gate().Close();
+  if (!adapter.gate().WaitIdle(absl::Now() + settings->shutdown_grace)) {
+    Log(LogLevel::kWarning, "drain_timeout",
+        {{"calls_cancelled", absl::StrCat(adapter.gate().in_flight())}});
+  }
+  server->server->Shutdown(std::chrono::system_clock::now());
   server->server->Wait();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -14,6 +14,9 @@ namespace magiclink::ctl {
 std::vector<FlagSpec> GlobalFlags() {
   return {
       {"server", "HOST:PORT", "magiclinkd address (default $MAGICLINK_SERVER or localhost:50051)"},
+      {"load_balancing", "POLICY",
+       "round_robin spreads calls over every address of --server (e.g. "
+       "ipv4:10.0.0.1:50051,10.0.0.2:50051 or dns:///name:50051); default pick_first"},
       {"api_key", "KEY",
        "API key, sent as 'authorization: Bearer' (default $MAGICLINK_API_KEY, which stays "
        "out of ps)"},
@@ -58,6 +61,7 @@ absl::StatusOr<client::Client> ClientFromFlags(
   client::ConnectionOptions options;
   options.target = flags.Get("server", getenv("MAGICLINK_SERVER"));
   if (options.target.empty()) options.target = "localhost:50051";
+  options.load_balancing_policy = flags.Get("load_balancing");
 
   options.api_key = flags.Get("api_key", getenv("MAGICLINK_API_KEY"));
   if (flags.Has("api_key_file")) {

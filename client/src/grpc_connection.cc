@@ -71,6 +71,10 @@ absl::Status InvalidOption(absl::string_view field, absl::string_view descriptio
 
 absl::Status CheckOptions(const ConnectionOptions& options) {
   if (options.target.empty()) return InvalidOption("target", "is empty");
+  if (!options.load_balancing_policy.empty() && options.load_balancing_policy != "pick_first" &&
+      options.load_balancing_policy != "round_robin") {
+    return InvalidOption("load_balancing_policy", "must be pick_first or round_robin");
+  }
   if (options.timeout <= absl::ZeroDuration()) return InvalidOption("timeout", "must be positive");
   if (options.retry.max_attempts < 1) return InvalidOption("retry.max_attempts", "must be >= 1");
   if (options.retry.initial_backoff < absl::ZeroDuration() ||
@@ -98,6 +102,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
   grpc::ChannelArguments args;
   args.SetUserAgentPrefix(kUserAgent);
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (!options.load_balancing_policy.empty()) {
+    args.SetLoadBalancingPolicyName(options.load_balancing_policy);
+  }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls.enabled) {
     grpc::SslCredentialsOptions ssl;

@@ -39,11 +39,20 @@ absl::StatusOr<std::optional<TokenState>> FromProto(v1::LinkState state) {
   }
 }
 
+// A call that arrives after SIGTERM: nothing was done, another replica can
+// take it.
+grpc::Status Draining() {
+  return ToGrpcStatus(ErrorWithReason(absl::StatusCode::kUnavailable, v1::SERVER_DRAINING,
+                                      "the server is shutting down; retry on another replica"));
+}
+
 }  // namespace
 
 grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
                                               const v1::IssueBatchRequest* request,
                                               v1::IssueBatchResponse* response) {
+  std::optional<CallGate::Pass> pass = gate_.Enter();
+  if (!pass) return Draining();
   LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -74,6 +83,8 @@ grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
                                           const v1::VerifyRequest* request,
                                           v1::VerifyResponse* response) {
+  std::optional<CallGate::Pass> pass = gate_.Enter();
+  if (!pass) return Draining();
   LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -95,6 +106,8 @@ grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
                                           const v1::RevokeRequest* request,
                                           v1::RevokeResponse* response) {
+  std::optional<CallGate::Pass> pass = gate_.Enter();
+  if (!pass) return Draining();
   LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -125,6 +138,8 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
                                             const v1::GetBatchRequest* request,
                                             v1::GetBatchResponse* response) {
+  std::optional<CallGate::Pass> pass = gate_.Enter();
+  if (!pass) return Draining();
   LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -146,6 +161,8 @@ grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
 grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
                                              const v1::ListLinksRequest* request,
                                              v1::ListLinksResponse* response) {
+  std::optional<CallGate::Pass> pass = gate_.Enter();
+  if (!pass) return Draining();
   LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());

@@ -8,6 +8,7 @@
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "server/core/callers.h"
 #include "server/service/link_service.h"
+#include "server/transport/call_gate.h"
 
 namespace magiclink {
 
@@ -30,9 +31,14 @@ class GrpcMagicLinkService final : public magiclink::v1::MagicLinkService::Servi
   grpc::Status ListLinks(grpc::ServerContext* context, const v1::ListLinksRequest* request,
                          v1::ListLinksResponse* response) override;
 
+  // Counts the calls in flight; main closes it on SIGTERM to drain (new calls
+  // then fail with UNAVAILABLE / SERVER_DRAINING).
+  CallGate& gate() { return gate_; }
+
  private:
   LinkService& service_;
   const CallerDirectory callers_;
+  CallGate gate_;
 };
 
 }  // namespace magiclink

@@ -131,6 +131,21 @@ TEST_F(CtlE2eTest, CsvInCsvOutInInputOrderWithMetadataAndWorkingLinks) {
   EXPECT_EQ(claims->metadata().at("name"), "User 249, Jr.");
 }
 
+TEST_F(CtlE2eTest, RoundRobinOverAnAddressListWorksAndAnUnknownPolicyIsRefused) {
+  WriteFile(dir_.File("in.csv"), RecipientsCsv(3));
+  std::vector<std::string> args = IssueArgs();
+  args.insert(args.end(), {"--input=" + dir_.File("in.csv"), "--output=" + dir_.File("rr.csv"),
+                           "--load_balancing=round_robin"});
+  const CtlRun run = Ctl(args, "", "ipv4:" + server_->address() + "," + server_->address());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(CsvRows(ReadFile(dir_.File("rr.csv"))), SizeIs(4));
+
+  args.back() = "--load_balancing=random";
+  const CtlRun refused = Ctl(args);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;  // a usage error
+  EXPECT_THAT(refused.err, HasSubstr("load_balancing_policy"));
+}
+
 TEST_F(CtlE2eTest, JsonLinesOnStdinToJsonLinesOnStdout) {
   std::vector<std::string> args = IssueArgs();
   args.push_back("--format=jsonl");

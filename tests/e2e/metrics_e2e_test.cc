@@ -66,20 +66,6 @@ std::string Body(const std::string& response) {
   return end == std::string::npos ? "" : response.substr(end + 4);
 }
 
-// A port nothing listens on now (for Prometheus, which cannot report the port
-// it bound).
-int UnusedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The metrics port magiclinkd logged ("metrics_listening").
 int MetricsPort(const std::string& log) {
   std::smatch m;
@@ -280,7 +266,7 @@ std::string QueryOne(int port, const std::string& query) {
 TEST_F(MetricsE2eTest, RealPrometheusScrapesTheCallsMade) {
   if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << "prometheus is not installed";
   StartServer();
-  const int web_port = UnusedPort();
+  const int web_port = UnusedLoopbackPort();
   std::ofstream(dir_.File("prometheus.yml"))
       << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
       << "scrape_configs:\n  - job_name: magiclink\n    static_configs:\n"

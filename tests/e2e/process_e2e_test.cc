@@ -7,10 +7,15 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "tests/testing/grpc_errors.h"
 #include "tests/testing/server_process.h"
@@ -129,6 +134,68 @@ TEST_F(ProcessE2eTest, KeyFileIsCreatedPrivateAndReusedAcrossRestarts) {
   ServerProcess loose = MakeServer();
   EXPECT_FALSE(loose.Start().ok());
   EXPECT_THAT(Log(), ::testing::HasSubstr("readable by group or others"));
+}
+
+TEST_F(ProcessE2eTest, SigtermWithOnlyIdleConnectionsExitsWithinASecond) {
+  ServerProcess server = MakeServer();  // shutdown_grace 10 s
+  ASSERT_OK(server.Start());
+  auto stub = Connect(server);
+  IssueOrDie(*stub, 1);  // the connection is up, and idle from here on
+  const absl::Time sent = absl::Now();
+  const int status = server.Stop(SIGTERM);
+  EXPECT_LT(absl::Now() - sent, absl::Seconds(1));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST_F(ProcessE2eTest, SigtermLetsTheCallInFlightFinishAndTurnsNewCallsAway) {
+  ServerProcess server = MakeServer();
+  ASSERT_OK(server.Start());
+  auto stub = Connect(server);
+  const std::string token = IssueOrDie(*stub, 1).links(0).token();
+
+  // Hold SQLite's write lock, so the next IssueBatch waits in the store.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("data/magiclink.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::future<v1::IssueBatchResponse> in_flight =
+      std::async(std::launch::async, [&] { return IssueOrDie(*stub, 3); });
+  absl::SleepFor(absl::Milliseconds(300));  // let the call reach the store
+
+  server.SendSignal(SIGTERM);
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  grpc::health::v1::HealthCheckResponse::ServingStatus seen =
+      grpc::health::v1::HealthCheckResponse::SERVING;
+  for (int i = 0; i < 50 && seen == grpc::health::v1::HealthCheckResponse::SERVING; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    if (health->Check(&ctx, req, &resp).ok()) seen = resp.status();
+    if (seen == grpc::health::v1::HealthCheckResponse::SERVING) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  EXPECT_EQ(seen, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  // A new call is refused and changes nothing.
+  grpc::Status refused = Consume(*stub, token);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Reason(refused), "SERVER_DRAINING");
+
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  const absl::Time released = absl::Now();
+  EXPECT_EQ(in_flight.get().links_size(), 3);  // the call in flight completed
+  const int status = server.WaitForExit();
+  EXPECT_LT(absl::Now() - released, absl::Seconds(2));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  sqlite3_close(db);
+
+  // The refused consume did nothing: the token is still there to consume.
+  ServerProcess again = MakeServer();
+  ASSERT_OK(again.Start());
+  auto stub2 = Connect(again);
+  EXPECT_TRUE(Consume(*stub2, token).ok());
 }
 
 TEST_F(ProcessE2eTest, ASecondServerOnATakenPortExitsNonZeroSayingAddressInUse) {

@@ -1,4 +1,5 @@
 #include "tests/store/pgbouncer.h"
+#include "tests/testing/server_process.h"
 
 #include <grp.h>
 #include <netinet/in.h>
@@ -38,22 +39,6 @@ Authority FindAuthority(const std::string& url) {
   return {begin, end};
 }
 
-// A loopback port nothing listens on now.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? "" : value;
@@ -82,7 +67,7 @@ absl::Status Pgbouncer::Start() {
   char dir_template[] = "/tmp/magiclink-pgbouncer.XXXXXX";
   if (mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
   dir_ = dir_template;
-  port_ = FreePort();
+  port_ = UnusedLoopbackPort();
   if (port_ == 0) return absl::InternalError("no free port for pgbouncer");
   std::ofstream(dir_ + "/userlist.txt") << "\"postgres\" \"\"\n";
   std::ofstream(dir_ + "/pgbouncer.ini")

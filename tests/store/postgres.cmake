@@ -2,7 +2,7 @@
 # scripts/with-postgres.sh starts; without MAGICLINK_TEST_POSTGRES_URL they fail.
 add_library(magiclink_postgres_test_support STATIC postgres_test_support.cc pgbouncer.cc)
 target_link_libraries(magiclink_postgres_test_support PUBLIC
-  magiclink_store_postgres GTest::gtest absl::strings)
+  magiclink_store_postgres magiclink_testing GTest::gtest absl::strings)
 
 magiclink_test(postgres_token_store_test
   SOURCES postgres_token_store_test.cc

@@ -1,5 +1,8 @@
 #include "tests/testing/server_process.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -72,9 +75,32 @@ absl::Status ServerProcess::Start(absl::Duration timeout) {
   return absl::DeadlineExceededError("magiclinkd did not start in time");
 }
 
+int UnusedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
 int ServerProcess::Stop(int signal) {
+  SendSignal(signal);
+  return WaitForExit();
+}
+
+void ServerProcess::SendSignal(int signal) {
+  if (running()) kill(pid_, signal);
+}
+
+int ServerProcess::WaitForExit() {
   if (!running()) return -1;
-  kill(pid_, signal);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;

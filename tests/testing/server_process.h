@@ -21,6 +21,11 @@ namespace magiclink::testing {
 // The magiclinkd binary under test: $MAGICLINKD, set by CTest.
 std::string MagiclinkdPath();
 
+// A loopback port nothing listens on now (bound, read and released), for a
+// child that cannot report the port it bound (nginx, Prometheus, pgbouncer);
+// 0 if none could be had.
+int UnusedLoopbackPort();
+
 class ServerProcess {
  public:
   // `args` are passed after --listen=127.0.0.1:0 and --port_file; stderr goes
@@ -34,6 +39,9 @@ class ServerProcess {
   // Sends `signal` and waits for the process to exit; returns its exit status
   // as waitpid() reports it.
   int Stop(int signal);
+  // Sends `signal` without waiting; WaitForExit() then collects the exit.
+  void SendSignal(int signal);
+  int WaitForExit();
 
   // Sets an environment variable for the child (from the next Start on).
   void SetEnv(std::string name, std::string value) {

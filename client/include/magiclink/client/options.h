@@ -48,8 +48,14 @@ struct RetryPolicy {
 };
 
 struct ConnectionOptions {
-  // gRPC target, e.g. "localhost:50051" or "dns:///magiclink.internal:443".
+  // gRPC target, e.g. "localhost:50051", "dns:///magiclink.internal:443" (a
+  // name with one address per replica) or "ipv4:10.0.0.1:50051,10.0.0.2:50051".
   std::string target = "localhost:50051";
+  // gRPC load-balancing policy over the target's addresses: "pick_first"
+  // (gRPC's default: one connection, to the first address that answers) or
+  // "round_robin" (a connection to every address, calls spread over the
+  // ready ones; a replica that goes away is skipped). Empty: gRPC's default.
+  std::string load_balancing_policy;
   // Sent as "authorization: Bearer <api_key>" on every call when not empty.
   // Printable ASCII only; it never appears in errors or logs.
   std::string api_key;
