@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${MAGICLINK_FUZZ_SECONDS:-15}"
 build="${MAGICLINK_FUZZ_BUILD_DIR:-build-fuzz}"
-all_targets=(email redirect_link token_decode metadata_json issue_request)
+all_targets=(email redirect_link token_decode metadata_json issue_request csv cli_flags)
 if [[ $# -gt 0 ]]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 sanitize="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined"

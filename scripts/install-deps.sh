@@ -10,6 +10,7 @@ build_packages=(
   libabsl-dev libpqxx-dev libsqlite3-dev libssl-dev
   golang-github-gogo-googleapis-dev   # google/rpc/*.proto
   libmicrohttpd-dev                   # the /metrics listener
+  nlohmann-json3-dev                  # JSON (header-only): metadata, log lines, ctl output
 )
 test_packages=(
   libgtest-dev libgmock-dev

@@ -33,6 +33,9 @@ bool ParsedFlags::GetBool(const std::string& name) const {
   return value == "true" || value == "1";
 }
 
+// Hand-written: CLI11 reads "-x" and a value starting with '-' as options (here
+// they are a positional and a value) and absl flags are process-global, not per
+// subcommand; tests/fuzz/cli_flags_fuzzer.cc covers it.
 absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                        const std::vector<FlagSpec>& specs) {
   ParsedFlags parsed;

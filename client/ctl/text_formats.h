@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<CsvRow>> ParseCsv(absl::string_view text);
 // break (or starts or ends with a space).
 std::string CsvField(absl::string_view value);
 
-// `value` as a quoted JSON string (control characters escaped; UTF-8 kept).
+// `value` as a quoted JSON string (control characters escaped; UTF-8 kept,
+// invalid UTF-8 replaced by U+FFFD).
 std::string JsonString(absl::string_view value);
 
 // `value` with &, <, >, " and ' replaced by HTML entities.

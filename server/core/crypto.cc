@@ -11,30 +11,14 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 
 namespace magiclink {
 namespace {
 
-constexpr char kBase64UrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr size_t kGcmNonceBytes = 12;
 constexpr size_t kGcmTagBytes = 16;
-
-int Base64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -140,72 +124,26 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string Base64UrlEncode(absl::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    out.push_back(kBase64UrlAlphabet[(v >> 18) & 63]);
-    out.push_back(kBase64UrlAlphabet[(v >> 12) & 63]);
-    out.push_back(kBase64UrlAlphabet[(v >> 6) & 63]);
-    out.push_back(kBase64UrlAlphabet[v & 63]);
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(kBase64UrlAlphabet[(v >> 18) & 63]);
-    out.push_back(kBase64UrlAlphabet[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(kBase64UrlAlphabet[(v >> 6) & 63]);
-  }
-  return out;
-}
+std::string Base64UrlEncode(absl::string_view bytes) { return absl::WebSafeBase64Escape(bytes); }
 
 std::optional<std::string> Base64UrlDecode(absl::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
+  // absl also accepts padding, whitespace and non-zero trailing bits; only
+  // the canonical unpadded form (the one Base64UrlEncode gives) is accepted.
   std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = Base64UrlValue(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero, so every byte string has exactly one encoding.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (!absl::WebSafeBase64Unescape(text, &out)) return std::nullopt;
+  if (absl::WebSafeBase64Escape(out) != text) return std::nullopt;
   return out;
 }
 
-std::string HexEncode(absl::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string HexEncode(absl::string_view bytes) { return absl::BytesToHexString(bytes); }
 
 std::optional<std::string> HexDecode(absl::string_view text) {
+  // absl::HexStringToBytes does not validate its input.
   if (text.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (size_t i = 0; i < text.size(); i += 2) {
-    const int hi = HexValue(text[i]);
-    const int lo = HexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>((hi << 4) | lo));
+  for (char c : text) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
   }
-  return out;
+  return absl::HexStringToBytes(text);
 }
 
 absl::StatusOr<std::string> AesGcmSeal(absl::string_view key, absl::string_view plaintext,
@@ -218,13 +156,14 @@ absl::StatusOr<std::string> AesGcmSeal(absl::string_view key, absl::string_view 
   out.resize(kGcmNonceBytes + plaintext.size() + kGcmTagBytes);
   int len = 0;
   int total = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) == 1 &&
-            EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(*nonce)) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
-                              associated_data.size()) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), MutableBytes(out) + kGcmNonceBytes, &len,
-                              Bytes(plaintext), plaintext.size()) == 1;
+  bool ok =
+      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) == 1 &&
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(*nonce)) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data), associated_data.size()) ==
+          1 &&
+      EVP_EncryptUpdate(ctx.get(), MutableBytes(out) + kGcmNonceBytes, &len, Bytes(plaintext),
+                        plaintext.size()) == 1;
   total = len;
   ok = ok && EVP_EncryptFinal_ex(ctx.get(), MutableBytes(out) + kGcmNonceBytes + total, &len) == 1;
   total += len;
@@ -249,12 +188,13 @@ absl::StatusOr<std::string> AesGcmOpen(absl::string_view key, absl::string_view 
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   int total = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) == 1 &&
-            EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(nonce)) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
-                              associated_data.size()) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), MutableBytes(out), &len, Bytes(body), body.size()) == 1;
+  bool ok =
+      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) == 1 &&
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(nonce)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data), associated_data.size()) ==
+          1 &&
+      EVP_DecryptUpdate(ctx.get(), MutableBytes(out), &len, Bytes(body), body.size()) == 1;
   total = len;
   ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag.data()) == 1 &&
        EVP_DecryptFinal_ex(ctx.get(), MutableBytes(out) + total, &len) == 1;

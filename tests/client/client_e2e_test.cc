@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "magiclink/client/client.h"
 #include "tests/client/client_matchers.h"
+#include "tests/testing/issue_requests.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -16,22 +17,13 @@ namespace {
 
 using ::magiclink::client::testing::ClientCodeIs;
 using ::magiclink::client::testing::ClientErrorIs;
+using ::magiclink::testing::Email;
+using ::magiclink::testing::InviteRequest;
 using ::magiclink::testing::MagiclinkdPath;
 using ::magiclink::testing::ServerProcess;
 using ::magiclink::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
-
-v1::IssueBatchRequest Request(size_t count, const std::string& request_id = "") {
-  v1::IssueBatchRequest request;
-  request.set_purpose("invite");
-  request.set_redirect_url("http://localhost:3000/welcome");
-  request.set_request_id(request_id);
-  for (size_t i = 0; i < count; ++i) request.add_recipients()->set_email(Email(i));
-  return request;
-}
 
 class ClientE2eTest : public ::testing::Test {
  protected:
@@ -70,7 +62,7 @@ TEST_F(ClientE2eTest, IssuesInChunksInInputOrderAndConsumesExactlyOnce) {
   IssueOptions options;
   options.chunk_size = 1000;
   options.on_progress = [&](const IssueProgress&) { ++chunks_reported; };
-  absl::StatusOr<IssueBatchResult> issued = client_.IssueBatch(Request(2500), options);
+  absl::StatusOr<IssueBatchResult> issued = client_.IssueBatch(InviteRequest(2500), options);
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_EQ(chunks_reported, 3);
   ASSERT_THAT(issued->batches, SizeIs(3));
@@ -97,13 +89,14 @@ TEST_F(ClientE2eTest, IssuesInChunksInInputOrderAndConsumesExactlyOnce) {
   EXPECT_TRUE(consumed->has_consumed_at());
 
   absl::StatusOr<v1::VerifyResponse> again = client_.Consume(last.token, "invite");
-  EXPECT_THAT(again, ClientErrorIs(absl::StatusCode::kFailedPrecondition, magiclink::v1::TOKEN_ALREADY_USED));
+  EXPECT_THAT(again, ClientErrorIs(absl::StatusCode::kFailedPrecondition,
+                                   magiclink::v1::TOKEN_ALREADY_USED));
   EXPECT_EQ(Error(again.status()).domain(), kErrorDomain);
   EXPECT_THAT(Error(again.status()).message(), ::testing::Not(HasSubstr(last.token)));
 }
 
 TEST_F(ClientE2eTest, CallingAgainWithTheSameRequestIdReplaysTheSameLinks) {
-  const v1::IssueBatchRequest request = Request(1500, "e2e-replay");
+  const v1::IssueBatchRequest request = InviteRequest(1500, "e2e-replay");
   absl::StatusOr<IssueBatchResult> first = client_.IssueBatch(request);
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<IssueBatchResult> second = client_.IssueBatch(request);
@@ -117,10 +110,11 @@ TEST_F(ClientE2eTest, CallingAgainWithTheSameRequestIdReplaysTheSameLinks) {
 }
 
 TEST_F(ClientE2eTest, InvalidRecipientInALaterChunkIsNamedByItsInputPosition) {
-  v1::IssueBatchRequest request = Request(1500, "e2e-invalid");
+  v1::IssueBatchRequest request = InviteRequest(1500, "e2e-invalid");
   request.mutable_recipients(1200)->set_email("not-an-email");
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request);
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+  EXPECT_THAT(result,
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   const Error error(result.status());
   ASSERT_THAT(error.field_violations(), SizeIs(1));
   EXPECT_EQ(error.field_violations()[0].field, "recipients[1200].email");
@@ -128,7 +122,7 @@ TEST_F(ClientE2eTest, InvalidRecipientInALaterChunkIsNamedByItsInputPosition) {
 }
 
 TEST_F(ClientE2eTest, SkipInvalidAcrossChunksReportsInputPositions) {
-  v1::IssueBatchRequest request = Request(1500, "e2e-skip");
+  v1::IssueBatchRequest request = InviteRequest(1500, "e2e-skip");
   request.set_skip_invalid(true);
   request.mutable_recipients(1200)->set_email("not-an-email");
   request.mutable_recipients(1300)->set_email(Email(5));  // repeats chunk 1's recipient 5
@@ -144,7 +138,7 @@ TEST_F(ClientE2eTest, SkipInvalidAcrossChunksReportsInputPositions) {
 }
 
 TEST_F(ClientE2eTest, RevokeGetBatchAndListAllLinksAgree) {
-  v1::IssueBatchRequest request = Request(250);
+  v1::IssueBatchRequest request = InviteRequest(250);
   request.set_purpose("login");
   absl::StatusOr<IssueBatchResult> issued = client_.IssueBatch(request);
   ASSERT_TRUE(issued.ok()) << issued.status();

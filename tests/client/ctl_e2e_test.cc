@@ -16,6 +16,7 @@
 #include "magiclink/client/client.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
 #include "tests/client/ctl_runner.h"
+#include "tests/testing/issue_requests.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -26,6 +27,7 @@ using ::magiclink::ctl::testing::CtlRun;
 using ::magiclink::ctl::testing::ReadFile;
 using ::magiclink::ctl::testing::RunCtl;
 using ::magiclink::ctl::testing::WriteFile;
+using ::magiclink::testing::Email;
 using ::magiclink::testing::MagiclinkdPath;
 using ::magiclink::testing::ServerProcess;
 using ::magiclink::testing::TempDir;
@@ -34,8 +36,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-
-std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
 
 // "email,name" plus `count` rows user<i>@example.com,"User <i>, Jr.".
 std::string RecipientsCsv(size_t count) {

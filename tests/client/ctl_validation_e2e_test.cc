@@ -18,6 +18,7 @@
 #include "client/ctl/text_formats.h"
 #include "magiclink/client/client.h"
 #include "tests/client/ctl_runner.h"
+#include "tests/testing/issue_requests.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -31,6 +32,7 @@ using ::magiclink::ctl::testing::StartCtl;
 using ::magiclink::ctl::testing::StartedCtl;
 using ::magiclink::ctl::testing::WaitCtl;
 using ::magiclink::ctl::testing::WriteFile;
+using ::magiclink::testing::Email;
 using ::magiclink::testing::MagiclinkdPath;
 using ::magiclink::testing::ServerProcess;
 using ::magiclink::testing::TempDir;
@@ -39,8 +41,6 @@ using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr size_t kRows = 25000;
-
-std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
 
 // A header and kRows recipients, the one on input line L being user<L>; the
 // rows on lines 2, 12,001 and 25,001 are bad: no '@', a repeat of line 3's

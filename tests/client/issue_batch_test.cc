@@ -11,12 +11,15 @@
 #include "magiclink/client/client.h"
 #include "magiclink/client/mocks/mock_connection.h"
 #include "tests/client/client_matchers.h"
+#include "tests/testing/issue_requests.h"
 
 namespace magiclink::client {
 namespace {
 
 using ::magiclink::client::testing::ClientCodeIs;
 using ::magiclink::client::testing::ClientErrorIs;
+using ::magiclink::testing::Email;
+using ::magiclink::testing::InviteRequest;
 using ::testing::_;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -24,17 +27,6 @@ using ::testing::Invoke;
 using ::testing::IsEmpty;
 using ::testing::Return;
 using ::testing::SizeIs;
-
-std::string Email(size_t i) { return absl::StrCat("user", i, "@example.com"); }
-
-v1::IssueBatchRequest Request(size_t count, const std::string& request_id = "") {
-  v1::IssueBatchRequest request;
-  request.set_purpose("invite");
-  request.set_redirect_url("http://localhost/welcome");
-  request.set_request_id(request_id);
-  for (size_t i = 0; i < count; ++i) request.add_recipients()->set_email(Email(i));
-  return request;
-}
 
 // What a server does: one link per recipient, in order, batch named after
 // the request_id. Records every request it is sent.
@@ -48,7 +40,7 @@ class FakeIssuer {
       v1::IssuedLink* link = response.add_links();
       link->set_email(r.email());
       link->set_token("tok-" + r.email());
-      link->set_url("http://localhost/welcome?token=tok-" + r.email());
+      link->set_url("http://localhost:3000/welcome?token=tok-" + r.email());
     }
     return response;
   }
@@ -67,7 +59,8 @@ class ClientIssueBatchTest : public ::testing::Test {
 TEST_F(ClientIssueBatchTest, SplitsIntoChunksAndReturnsLinksInInputOrder) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(2500), {1000, nullptr});
+  absl::StatusOr<IssueBatchResult> result =
+      client_.IssueBatch(InviteRequest(2500), {1000, nullptr});
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_THAT(issuer.requests, SizeIs(3));
   EXPECT_EQ(issuer.requests[0].recipients_size(), 1000);
@@ -90,7 +83,7 @@ TEST_F(ClientIssueBatchTest, SplitsIntoChunksAndReturnsLinksInInputOrder) {
 TEST_F(ClientIssueBatchTest, DefaultChunkSizeIsOneThousand) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  ASSERT_TRUE(client_.IssueBatch(Request(1001)).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(1001)).ok());
   ASSERT_THAT(issuer.requests, SizeIs(2));
   EXPECT_EQ(issuer.requests[0].recipients_size(), 1000);
 }
@@ -98,7 +91,7 @@ TEST_F(ClientIssueBatchTest, DefaultChunkSizeIsOneThousand) {
 TEST_F(ClientIssueBatchTest, DerivesEachChunkRequestIdFromTheCallersAndCopiesTheRest) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  v1::IssueBatchRequest request = Request(25, "cohort-7");
+  v1::IssueBatchRequest request = InviteRequest(25, "cohort-7");
   request.mutable_ttl()->set_seconds(3600);
   (*request.mutable_metadata())["campaign"] = "spring";
   request.set_skip_invalid(true);
@@ -109,7 +102,7 @@ TEST_F(ClientIssueBatchTest, DerivesEachChunkRequestIdFromTheCallersAndCopiesThe
     const v1::IssueBatchRequest& sent = issuer.requests[c];
     EXPECT_EQ(sent.request_id(), absl::StrCat("cohort-7/", c));
     EXPECT_EQ(sent.purpose(), "invite");
-    EXPECT_EQ(sent.redirect_url(), "http://localhost/welcome");
+    EXPECT_EQ(sent.redirect_url(), "http://localhost:3000/welcome");
     EXPECT_EQ(sent.ttl().seconds(), 3600);
     EXPECT_EQ(sent.metadata().at("campaign"), "spring");
     EXPECT_TRUE(sent.skip_invalid());
@@ -120,7 +113,7 @@ TEST_F(ClientIssueBatchTest, DerivesEachChunkRequestIdFromTheCallersAndCopiesThe
 TEST_F(ClientIssueBatchTest, SingleChunkStillGetsADerivedRequestId) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  ASSERT_TRUE(client_.IssueBatch(Request(3, "one")).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(3, "one")).ok());
   ASSERT_THAT(issuer.requests, SizeIs(1));
   EXPECT_EQ(issuer.requests[0].request_id(), "one/0");
 }
@@ -128,8 +121,8 @@ TEST_F(ClientIssueBatchTest, SingleChunkStillGetsADerivedRequestId) {
 TEST_F(ClientIssueBatchTest, WithoutRequestIdEachCallGetsItsOwnRandomBaseSharedByItsChunks) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  ASSERT_TRUE(client_.IssueBatch(Request(20), {10, nullptr}).ok());
-  ASSERT_TRUE(client_.IssueBatch(Request(20), {10, nullptr}).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(20), {10, nullptr}).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(20), {10, nullptr}).ok());
   ASSERT_THAT(issuer.requests, SizeIs(4));
   auto base = [](const v1::IssueBatchRequest& r) {
     const std::string& id = r.request_id();
@@ -145,21 +138,23 @@ TEST_F(ClientIssueBatchTest, WithoutRequestIdEachCallGetsItsOwnRandomBaseSharedB
 TEST_F(ClientIssueBatchTest, RequestIdWithoutRoomForTheChunkSuffixIsRefusedBeforeSending) {
   EXPECT_CALL(*mock_, IssueBatch).Times(0);
   const std::string id(127, 'x');  // "/2" would make 129 characters
-  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, id), {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+  absl::StatusOr<IssueBatchResult> result =
+      client_.IssueBatch(InviteRequest(25, id), {10, nullptr});
+  EXPECT_THAT(result,
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   EXPECT_EQ(Error(result.status()).field_violations().at(0).field, "request_id");
 }
 
 TEST_F(ClientIssueBatchTest, RequestIdFillingTheLimitExactlyIsAccepted) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  ASSERT_TRUE(client_.IssueBatch(Request(5, std::string(126, 'x'))).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(5, std::string(126, 'x'))).ok());
   EXPECT_EQ(issuer.requests.at(0).request_id().size(), 128u);
 }
 
 TEST_F(ClientIssueBatchTest, ZeroChunkSizeIsInvalid) {
   EXPECT_CALL(*mock_, IssueBatch).Times(0);
-  EXPECT_THAT(client_.IssueBatch(Request(5), {0, nullptr}),
+  EXPECT_THAT(client_.IssueBatch(InviteRequest(5), {0, nullptr}),
               ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 
@@ -170,7 +165,7 @@ TEST_F(ClientIssueBatchTest, ReportsProgressAfterEachChunk) {
   IssueOptions options;
   options.chunk_size = 1000;
   options.on_progress = [&](const IssueProgress& p) { seen.push_back(p); };
-  ASSERT_TRUE(client_.IssueBatch(Request(2500, "p"), options).ok());
+  ASSERT_TRUE(client_.IssueBatch(InviteRequest(2500, "p"), options).ok());
   ASSERT_THAT(seen, SizeIs(3));
   EXPECT_EQ(seen[0].recipients_done, 1000u);
   EXPECT_EQ(seen[1].recipients_done, 2000u);
@@ -199,7 +194,7 @@ TEST_F(ClientIssueBatchTest, ServerRejectionsAreMappedToInputPositions) {
     }
     return response;
   }));
-  v1::IssueBatchRequest request = Request(25, "s");
+  v1::IssueBatchRequest request = InviteRequest(25, "s");
   request.set_skip_invalid(true);
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
   ASSERT_TRUE(result.ok()) << result.status();
@@ -222,8 +217,10 @@ TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
                                  magiclink::v1::INVALID_REQUEST, {},
                                  {{"recipients[5].email", "\"x\": the address has no '@'"},
                                   {"recipients[7].email", "duplicate of recipients[6]"}})));
-  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(25, "e"), {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+  absl::StatusOr<IssueBatchResult> result =
+      client_.IssueBatch(InviteRequest(25, "e"), {10, nullptr});
+  EXPECT_THAT(result,
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   const Error error(result.status());
   EXPECT_THAT(error.message(), HasSubstr("chunk 2 of 3"));
   EXPECT_THAT(error.message(), HasSubstr("recipients[15].email"));
@@ -234,20 +231,21 @@ TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
 }
 
 TEST_F(ClientIssueBatchTest, SingleChunkErrorIsReturnedAsTheServerSentIt) {
-  const absl::Status sent =
-      MakeError(absl::StatusCode::kAlreadyExists, "request_id reused", magiclink::v1::REQUEST_ID_CONFLICT);
+  const absl::Status sent = MakeError(absl::StatusCode::kAlreadyExists, "request_id reused",
+                                      magiclink::v1::REQUEST_ID_CONFLICT);
   EXPECT_CALL(*mock_, IssueBatch).WillOnce(Return(sent));
-  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(3, "r"));
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(InviteRequest(3, "r"));
   EXPECT_EQ(result.status(), sent);
 }
 
 TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRefusedBeforeSending) {
   EXPECT_CALL(*mock_, IssueBatch).Times(0);
-  v1::IssueBatchRequest request = Request(25, "d");
+  v1::IssueBatchRequest request = InviteRequest(25, "d");
   request.mutable_recipients(15)->set_email(" user3@EXAMPLE.com ");
   request.mutable_recipients(22)->set_email("user4@example.com");
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
-  EXPECT_THAT(result, ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+  EXPECT_THAT(result,
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   EXPECT_THAT(Error(result.status()).field_violations(),
               ElementsAre(FieldViolation{"recipients[15].email", "duplicate of recipients[3]"},
                           FieldViolation{"recipients[22].email", "duplicate of recipients[4]"}));
@@ -256,7 +254,7 @@ TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRefusedBeforeSending) 
 TEST_F(ClientIssueBatchTest, LocalPartCaseMakesADifferentAddress) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  v1::IssueBatchRequest request = Request(15, "c");
+  v1::IssueBatchRequest request = InviteRequest(15, "c");
   request.mutable_recipients(12)->set_email("USER3@example.com");
   ASSERT_TRUE(client_.IssueBatch(request, {10, nullptr}).ok());
 }
@@ -264,7 +262,7 @@ TEST_F(ClientIssueBatchTest, LocalPartCaseMakesADifferentAddress) {
 TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRejectedLocallyWithSkipInvalid) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  v1::IssueBatchRequest request = Request(25, "k");
+  v1::IssueBatchRequest request = InviteRequest(25, "k");
   request.set_skip_invalid(true);
   request.mutable_recipients(15)->set_email("user3@example.com");
   absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request, {10, nullptr});
@@ -287,7 +285,7 @@ TEST_F(ClientIssueBatchTest, ChunkWithNoValidRecipientIsRejectedNotFailedWithSki
                                  {{"recipients[0].email", "\"a\": the address has no '@'"},
                                   {"recipients[1].email", "\"b\": the address has no '@'"},
                                   {"recipients", "no recipient is valid"}})));
-  v1::IssueBatchRequest request = Request(4, "w");
+  v1::IssueBatchRequest request = InviteRequest(4, "w");
   request.set_skip_invalid(true);
   request.mutable_recipients(2)->set_email("a");
   request.mutable_recipients(3)->set_email("b");
@@ -302,10 +300,10 @@ TEST_F(ClientIssueBatchTest, ChunkWithNoValidRecipientIsRejectedNotFailedWithSki
 
 TEST_F(ClientIssueBatchTest, WholeChunkInvalidWithoutSkipInvalidIsAnError) {
   EXPECT_CALL(*mock_, IssueBatch)
-      .WillOnce(Return(
-          MakeError(absl::StatusCode::kInvalidArgument, "invalid request", magiclink::v1::INVALID_REQUEST,
-                    {}, {{"recipients[0].email", "bad"}, {"recipients[1].email", "bad"}})));
-  EXPECT_THAT(client_.IssueBatch(Request(2, "n")),
+      .WillOnce(Return(MakeError(
+          absl::StatusCode::kInvalidArgument, "invalid request", magiclink::v1::INVALID_REQUEST, {},
+          {{"recipients[0].email", "bad"}, {"recipients[1].email", "bad"}})));
+  EXPECT_THAT(client_.IssueBatch(InviteRequest(2, "n")),
               ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 
@@ -313,7 +311,7 @@ TEST_F(ClientIssueBatchTest, ResponseThatDoesNotAccountForEveryRecipientIsAnErro
   v1::IssueBatchResponse short_response;
   short_response.add_links()->set_email(Email(0));
   EXPECT_CALL(*mock_, IssueBatch).WillOnce(Return(short_response));
-  EXPECT_THAT(client_.IssueBatch(Request(2, "x")), ClientCodeIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(client_.IssueBatch(InviteRequest(2, "x")), ClientCodeIs(absl::StatusCode::kInternal));
 }
 
 TEST_F(ClientIssueBatchTest, ValidateOnlyCollectsEveryChunksWouldBeRejectionsAndIssuesNothing) {
@@ -330,7 +328,7 @@ TEST_F(ClientIssueBatchTest, ValidateOnlyCollectsEveryChunksWouldBeRejectionsAnd
     }
     return response;
   }));
-  v1::IssueBatchRequest request = Request(25, "v");
+  v1::IssueBatchRequest request = InviteRequest(25, "v");
   request.set_validate_only(true);
   request.set_skip_invalid(true);
   request.mutable_recipients(1)->set_email("bad");
@@ -355,7 +353,7 @@ TEST_F(ClientIssueBatchTest, ExcludedRecipientsLeaveChunkBoundariesAndRequestIds
   IssueOptions options;
   options.chunk_size = 10;
   options.excluded = {0, 12, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
-  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(Request(35, "x"), options);
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(InviteRequest(35, "x"), options);
   ASSERT_TRUE(result.ok()) << result.status();
   // Chunk 2 (positions 20-29) is empty and not sent; chunk 3 keeps its id.
   ASSERT_THAT(issuer.requests, SizeIs(3));
@@ -376,16 +374,16 @@ TEST_F(ClientIssueBatchTest, ExcludedRecipientsLeaveChunkBoundariesAndRequestIds
 TEST_F(ClientIssueBatchTest, ValidateOnlyResponseWithLinksIsAnError) {
   FakeIssuer issuer;
   ServeWith(issuer);
-  v1::IssueBatchRequest request = Request(2, "v");
+  v1::IssueBatchRequest request = InviteRequest(2, "v");
   request.set_validate_only(true);
   EXPECT_THAT(client_.IssueBatch(request), ClientCodeIs(absl::StatusCode::kInternal));
 }
 
 TEST_F(ClientIssueBatchTest, EmptyRequestIsSentOnceSoTheServerJudgesIt) {
   EXPECT_CALL(*mock_, IssueBatch)
-      .WillOnce(Return(
-          MakeError(absl::StatusCode::kInvalidArgument, "no recipients", magiclink::v1::INVALID_REQUEST)));
-  EXPECT_THAT(client_.IssueBatch(Request(0, "z")),
+      .WillOnce(Return(MakeError(absl::StatusCode::kInvalidArgument, "no recipients",
+                                 magiclink::v1::INVALID_REQUEST)));
+  EXPECT_THAT(client_.IssueBatch(InviteRequest(0, "z")),
               ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
 }
 

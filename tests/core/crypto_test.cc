@@ -77,12 +77,20 @@ TEST(CryptoTest, Base64UrlDecodeRejectsMalformedText) {
   EXPECT_FALSE(Base64UrlDecode("Z").has_value());     // impossible length
   EXPECT_FALSE(Base64UrlDecode("Zh").has_value());    // non-zero trailing bits
   EXPECT_FALSE(Base64UrlDecode("Zm 9").has_value());
+  EXPECT_FALSE(Base64UrlDecode("Zg=").has_value());     // partial padding
+  EXPECT_FALSE(Base64UrlDecode("Zm9v\n").has_value());  // trailing line break
+  EXPECT_FALSE(Base64UrlDecode(" Zm9v").has_value());   // leading space
+  EXPECT_EQ(Base64UrlDecode("Zm9vYg"), "foob");
 }
 
 TEST(CryptoTest, HexRoundTripsAndRejectsMalformed) {
   EXPECT_EQ(HexDecode("00ff7A"), std::string("\x00\xff\x7a", 3));
   EXPECT_FALSE(HexDecode("abc").has_value());
   EXPECT_FALSE(HexDecode("zz").has_value());
+  EXPECT_FALSE(HexDecode(" a").has_value());
+  EXPECT_FALSE(HexDecode("0x").has_value());
+  EXPECT_EQ(HexDecode(""), "");
+  EXPECT_EQ(HexEncode(std::string("\x00\xab", 2)), "00ab");
 }
 
 TEST(CryptoTest, AesGcmRoundTripsAndDetectsTampering) {

@@ -27,7 +27,8 @@ TEST(MetadataTest, DecodesJsonAsOtherWritersProduceIt) {
 
 TEST(MetadataTest, RejectsAnythingButAFlatStringMap) {
   for (const char* bad : {"", "[]", "{\"a\":1}", "{\"a\":\"b\"", "{\"a\":\"b\"} x", "{a:\"b\"}",
-                          "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\q\"}", "{\"a\":{}}"}) {
+                          "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\q\"}", "{\"a\":{}}",
+                          "{\"a\":\"\\udc00\"}", "{\"a\":\"b\",}", "\"a\"", "null"}) {
     EXPECT_THAT(DecodeMetadataJson(bad), testing::StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;
   }

@@ -41,15 +41,7 @@ PostgresOptions PooledOptions() {
   return options;
 }
 
-std::unique_ptr<TokenStore> MakePooledStore() {
-  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store =
-      PostgresTokenStore::Open(PooledOptions());
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status();
-    return nullptr;
-  }
-  return *std::move(store);
-}
+std::unique_ptr<TokenStore> MakePooledStore() { return OpenStoreForContract(PooledOptions()); }
 
 INSTANTIATE_TEST_SUITE_P(PostgresThroughPgbouncer, TokenStoreContractTest,
                          ::testing::Values(TokenStoreFactory{"pgbouncer", MakePooledStore}),

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/postgres/postgres_token_store.h"
 
 namespace magiclink::testing {
 namespace {
@@ -91,6 +92,15 @@ PostgresOptions TestOptions(const std::string& url) {
   options.connect_timeout = absl::Seconds(2);
   options.reconnect_backoff = absl::Milliseconds(50);
   return options;
+}
+
+std::unique_ptr<TokenStore> OpenStoreForContract(const PostgresOptions& options) {
+  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return *std::move(store);
 }
 
 void PgAdmin::Exec(const std::string& sql) {

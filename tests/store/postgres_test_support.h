@@ -18,6 +18,7 @@
 
 #include "pqxx/pqxx"
 #include "server/store/postgres/postgres_options.h"
+#include "server/store/token_store.h"
 
 namespace magiclink::testing {
 
@@ -35,6 +36,10 @@ std::string ScratchSchemaUrl();
 
 // Store options for tests: a small pool and a short wait for it.
 PostgresOptions TestOptions(const std::string& url);
+
+// The store opened with `options`, for a TokenStoreContractTest factory;
+// nullptr and a test failure when it cannot be opened.
+std::unique_ptr<TokenStore> OpenStoreForContract(const PostgresOptions& options);
 
 // A plain connection for setting up and inspecting the database.
 class PgAdmin {

@@ -34,13 +34,7 @@ using ::testing::Not;
 std::unique_ptr<TokenStore> MakePostgresStore() {
   const std::string url = ScratchSchemaUrl();
   if (url.empty()) return nullptr;
-  absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store =
-      PostgresTokenStore::Open(TestOptions(url));
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status();
-    return nullptr;
-  }
-  return *std::move(store);
+  return OpenStoreForContract(TestOptions(url));
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, TokenStoreContractTest,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
+#include "server/core/crypto.h"
 
 namespace magiclink {
 
@@ -21,25 +22,7 @@ std::string Bytes(const pqxx::field& field) {
   return pqxx::binarystring(field).str();
 }
 
-namespace {
-
-void AppendHex(std::string& out, absl::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-}
-
-}  // namespace
-
-std::string ByteaHex(absl::string_view bytes) {
-  std::string out;
-  out.reserve(2 + 2 * bytes.size());
-  out += "\\x";
-  AppendHex(out, bytes);
-  return out;
-}
+std::string ByteaHex(absl::string_view bytes) { return absl::StrCat("\\x", HexEncode(bytes)); }
 
 void AppendArrayElement(std::string& literal, absl::string_view value) {
   // Quoted, so NULL, commas, braces and spaces are plain text; inside the
@@ -54,9 +37,7 @@ void AppendArrayElement(std::string& literal, absl::string_view value) {
 
 void AppendByteaArrayElement(std::string& literal, absl::string_view bytes) {
   // The element's backslash is escaped inside the quotes: "\\x0a1b...".
-  literal += "\"\\\\x";
-  AppendHex(literal, bytes);
-  literal.push_back('"');
+  absl::StrAppend(&literal, "\"\\\\x", HexEncode(bytes), "\"");
 }
 
 void ArrayLiteral::Separate() {

@@ -40,7 +40,7 @@ std::string ByteaHex(absl::string_view bytes);
 void AppendArrayElement(std::string& literal, absl::string_view value);
 
 // Appends `bytes` to a bytea[] literal as a quoted element, as
-// AppendArrayElement(literal, ByteaHex(bytes)) would, without the temporary.
+// AppendArrayElement(literal, ByteaHex(bytes)) would.
 void AppendByteaArrayElement(std::string& literal, absl::string_view bytes);
 
 // Builds one array literal element by element:
