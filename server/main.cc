@@ -219,16 +219,18 @@ int Run() {
   sigwait(&signals, &signal);
   Log(LogLevel::kInfo, "draining", {{"signal", absl::StrCat(signal)}});
   // Drain: health says NOT_SERVING, new calls are turned away, and the calls
-  // in flight get up to shutdown_grace. Shutdown(now) then cancels what is
-  // left and closes idle connections at once; gRPC alone would hold the
-  // process until every client closed its connection or the grace ran out.
+  // in flight get up to shutdown_grace. Shutdown then gives a short margin,
+  // so that answers already made reach the wire and a call that arrived just
+  // now still gets its SERVER_DRAINING answer, before it cancels what is left
+  // and closes idle connections; gRPC alone would hold the process until
+  // every client closed its connection or the whole grace ran out.
   set_serving(false);
   adapter.gate().Close();
   if (!adapter.gate().WaitIdle(absl::Now() + settings->shutdown_grace)) {
     Log(LogLevel::kWarning, "drain_timeout",
         {{"calls_cancelled", absl::StrCat(adapter.gate().in_flight())}});
   }
-  server->server->Shutdown(std::chrono::system_clock::now());
+  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
   server->server->Wait();
   Log(LogLevel::kInfo, "stopped");
   return 0;
