@@ -125,18 +125,8 @@ int Run() {
   if (!settings->metrics_listen.empty()) {
     metrics = std::make_unique<ServerMetrics>(MAGICLINK_VERSION);
   }
-  StoreOptions store_options{
-      settings->postgres.pool_size,         settings->postgres.acquire_timeout,
-      settings->postgres.connect_timeout,   settings->postgres.consume_statements,
-      settings->postgres.max_consume_batch, settings->postgres.prepared_statements};
-  store_options.observer = metrics.get();
-  store_options.statement_timeout = settings->postgres.statement_timeout;
-  store_options.keepalives_idle = settings->postgres.keepalives_idle;
-  store_options.keepalives_interval = settings->postgres.keepalives_interval;
-  store_options.keepalives_count = settings->postgres.keepalives_count;
-  store_options.tcp_user_timeout = settings->postgres.tcp_user_timeout;
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
-      OpenTokenStore(settings->database, store_options);
+      OpenTokenStore(settings->database, settings->postgres, metrics.get());
   if (!store.ok()) return Fail("store_unavailable", store.status());
   Log(LogLevel::kInfo, "store_ready", {{"database", RedactDatabaseUrl(settings->database)}});
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;

@@ -13,24 +13,10 @@
 #include "absl/time/time.h"
 #include "server/core/callers.h"
 #include "server/service/link_service.h"
+#include "server/store/postgres/postgres_options.h"
 #include "server/transport/tls_credentials.h"
 
 namespace magiclink {
-
-// Connection pool and timeouts for a PostgreSQL store.
-struct PostgresSettings {
-  int pool_size = 8;
-  absl::Duration acquire_timeout = absl::Seconds(2);
-  absl::Duration connect_timeout = absl::Seconds(3);
-  int consume_statements = 2;
-  int max_consume_batch = 100;
-  bool prepared_statements = true;  // false behind pgbouncer pool_mode=transaction
-  absl::Duration statement_timeout = absl::Seconds(30);
-  absl::Duration keepalives_idle = absl::Seconds(10);
-  absl::Duration keepalives_interval = absl::Seconds(3);
-  int keepalives_count = 3;
-  absl::Duration tcp_user_timeout = absl::Seconds(20);
-};
 
 struct Settings {
   std::string listen = "127.0.0.1:50051";
@@ -39,7 +25,9 @@ struct Settings {
   std::string token_keys_file;
   std::vector<std::string> allowed_redirect_prefixes;
   ServiceOptions service;
-  PostgresSettings postgres;
+  // Pool and timeouts of a PostgreSQL store (the store's own options and
+  // defaults); url and observer stay unset here: OpenTokenStore takes them.
+  PostgresOptions postgres;
   absl::Duration sweep_interval = absl::Seconds(60);
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Configured callers; empty: development server (loopback only).

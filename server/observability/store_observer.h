@@ -5,7 +5,7 @@
 // value of a fixed enum: nothing a caller sent reaches an observer.
 //
 //   class PrintingObserver : public StoreObserver { ... };
-//   options.observer = &observer;  // StoreOptions; nullptr: not observed
+//   OpenTokenStore(url, postgres_options, &observer);  // nullptr: not observed
 #ifndef MAGICLINK_SERVER_OBSERVABILITY_STORE_OBSERVER_H_
 #define MAGICLINK_SERVER_OBSERVABILITY_STORE_OBSERVER_H_
 

@@ -12,7 +12,8 @@ namespace magiclink {
 namespace {
 
 absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& url,
-                                                           const StoreOptions& options) {
+                                                           const PostgresOptions& postgres,
+                                                           StoreObserver* observer) {
   if (absl::StartsWith(url, "sqlite:")) {
     const std::string path = url.substr(7);
     if (path.empty()) return absl::InvalidArgumentError("sqlite: URL needs a file path");
@@ -22,21 +23,10 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& ur
   }
   if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
 #ifdef MAGICLINK_WITH_POSTGRES
-    PostgresOptions postgres;
-    postgres.url = url;
-    postgres.pool_size = options.pool_size;
-    postgres.acquire_timeout = options.acquire_timeout;
-    postgres.connect_timeout = options.connect_timeout;
-    postgres.consume_statements = options.consume_statements;
-    postgres.max_consume_batch = options.max_consume_batch;
-    postgres.prepared_statements = options.prepared_statements;
-    postgres.observer = options.observer;
-    postgres.statement_timeout = options.statement_timeout;
-    postgres.keepalives_idle = options.keepalives_idle;
-    postgres.keepalives_interval = options.keepalives_interval;
-    postgres.keepalives_count = options.keepalives_count;
-    postgres.tcp_user_timeout = options.tcp_user_timeout;
-    absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(postgres);
+    PostgresOptions options = postgres;
+    options.url = url;
+    options.observer = observer;
+    absl::StatusOr<std::unique_ptr<PostgresTokenStore>> store = PostgresTokenStore::Open(options);
     if (!store.ok()) return store.status();
     return std::unique_ptr<TokenStore>(*std::move(store));
 #else
@@ -50,11 +40,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& ur
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TokenStore>> OpenTokenStore(const std::string& url,
-                                                           const StoreOptions& options) {
-  absl::StatusOr<std::unique_ptr<TokenStore>> store = OpenUnobserved(url, options);
-  if (!store.ok() || options.observer == nullptr) return store;
+                                                           const PostgresOptions& postgres,
+                                                           StoreObserver* observer) {
+  absl::StatusOr<std::unique_ptr<TokenStore>> store = OpenUnobserved(url, postgres, observer);
+  if (!store.ok() || observer == nullptr) return store;
   return std::unique_ptr<TokenStore>(
-      std::make_unique<ObservedTokenStore>(*std::move(store), *options.observer));
+      std::make_unique<ObservedTokenStore>(*std::move(store), *observer));
 }
 
 std::string RedactDatabaseUrl(const std::string& url) {

@@ -71,6 +71,9 @@ TEST_F(SecuritySettingsTest, PostgresPoolAndConsumeCoalescingComeFromTheConfigFi
   EXPECT_EQ(defaults->postgres.pool_size, 8);
   EXPECT_EQ(defaults->postgres.consume_statements, 2);
   EXPECT_EQ(defaults->postgres.max_consume_batch, 100);
+  // The defaults docs/operators.md states.
+  EXPECT_EQ(defaults->postgres.acquire_timeout, absl::Seconds(2));
+  EXPECT_EQ(defaults->postgres.connect_timeout, absl::Seconds(3));
 
   absl::StatusOr<Settings> s = Load(R"({"postgres": {"pool_size": 16, "consume_statements": 3,
                                                      "max_consume_batch": 50}})");
@@ -110,9 +113,9 @@ TEST_F(SecuritySettingsTest, AuditGoesToStderrWithoutEmailsUnlessConfigured) {
   EXPECT_TRUE(s->audit_include_email);
 
   const std::string path = dir_.File("config.json");
-  absl::StatusOr<Settings> flags = LoadSettings(
-      {path, "", "", "", "/tmp/audit-from-flag.jsonl", false},
-      [](const char*) { return std::string(); });
+  absl::StatusOr<Settings> flags =
+      LoadSettings({path, "", "", "", "/tmp/audit-from-flag.jsonl", false},
+                   [](const char*) { return std::string(); });
   ASSERT_OK(flags);
   EXPECT_EQ(flags->audit_log, "/tmp/audit-from-flag.jsonl");  // the flag wins over the file
 }

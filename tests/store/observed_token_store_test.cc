@@ -98,10 +98,8 @@ void ExerciseStore(TokenStore& store, RecordingObserver& observer) {
 TEST(ObservedTokenStoreTest, SqliteStoreReportsLinksAndOperations) {
   testing::TempDir dir;
   RecordingObserver observer;
-  StoreOptions options;
-  options.observer = &observer;
   absl::StatusOr<std::unique_ptr<TokenStore>> store =
-      OpenTokenStore("sqlite:" + dir.File("m.db"), options);
+      OpenTokenStore("sqlite:" + dir.File("m.db"), PostgresOptions(), &observer);
   ASSERT_OK(store);
   ExerciseStore(**store, observer);
   EXPECT_EQ(observer.consume_statements, 0);  // PostgreSQL only
@@ -111,9 +109,8 @@ TEST(ObservedTokenStoreTest, PostgresStoreAlsoReportsPoolAndConsumeStatements) {
   const std::string url = testing::ScratchSchemaUrl();
   ASSERT_FALSE(url.empty()) << "needs scripts/with-postgres.sh";
   RecordingObserver observer;
-  StoreOptions options;
-  options.observer = &observer;
-  absl::StatusOr<std::unique_ptr<TokenStore>> store = OpenTokenStore(url, options);
+  absl::StatusOr<std::unique_ptr<TokenStore>> store =
+      OpenTokenStore(url, PostgresOptions(), &observer);
   ASSERT_OK(store);
   ExerciseStore(**store, observer);
   EXPECT_GE(observer.consume_statements, 1);

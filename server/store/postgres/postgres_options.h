@@ -1,5 +1,7 @@
-// How the PostgreSQL store connects: built once (main reads flags, a config
-// file or the environment) and passed to PostgresTokenStore::Open.
+// How the PostgreSQL store connects: the one place for these settings and
+// their defaults. The config file fills Settings::postgres (server/config),
+// and OpenTokenStore adds the URL and the observer before
+// PostgresTokenStore::Open; tests build one directly.
 //
 //   PostgresOptions options;
 //   options.url = "postgresql://magiclink@db.internal/magiclink";
@@ -19,7 +21,8 @@ namespace magiclink {
 struct PostgresOptions {
   // A libpq connection URL (postgresql://user:password@host:port/db?param=...)
   // or a key=value connection string. It may hold a password: it is never
-  // logged or put in an error message.
+  // logged or put in an error message. OpenTokenStore sets it from the
+  // database URL it is given.
   std::string url;
 
   // Most connections the store opens. Calls beyond this many at once wait for
@@ -29,11 +32,11 @@ struct PostgresOptions {
   // Longest wait for a free connection. A call's own deadline
   // (ScopedStoreDeadline) ends the wait earlier; either way the call fails
   // with UNAVAILABLE (reason STORE_UNAVAILABLE) instead of hanging.
-  absl::Duration acquire_timeout = absl::Seconds(5);
+  absl::Duration acquire_timeout = absl::Seconds(2);
 
   // Longest time to open one connection (libpq connect_timeout, whole
   // seconds, at least 2) unless the URL sets connect_timeout itself.
-  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration connect_timeout = absl::Seconds(3);
 
   // After a failed connection attempt, calls that need a new connection fail
   // at once for this long instead of each waiting for a dead server; the
@@ -89,7 +92,8 @@ struct PostgresOptions {
   bool migrate = true;
 
   // Told about the pool and the coalesced consume statements (metrics);
-  // nullptr: nothing is observed. Must outlive the store.
+  // nullptr: nothing is observed. Must outlive the store. OpenTokenStore sets
+  // it from the observer it is given.
   StoreObserver* observer = nullptr;
 };
 
