@@ -79,9 +79,6 @@ class TokenKeyring {
   // another check value (another secret under the same id); OK otherwise.
   absl::Status CheckAgainst(const std::vector<KeyCheck>& recorded) const;
 
-  // The id of the key that mints.
-  const std::string& minting_key_id() const { return keys_.back().id; }
-
   // Encrypts `plaintext` (bound to `associated_data`) under the newest key.
   absl::StatusOr<std::string> Seal(absl::string_view plaintext,
                                    absl::string_view associated_data) const;

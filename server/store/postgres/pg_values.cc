@@ -22,8 +22,6 @@ std::string Bytes(const pqxx::field& field) {
   return pqxx::binarystring(field).str();
 }
 
-std::string ByteaHex(absl::string_view bytes) { return absl::StrCat("\\x", HexEncode(bytes)); }
-
 void AppendArrayElement(std::string& literal, absl::string_view value) {
   // Quoted, so NULL, commas, braces and spaces are plain text; inside the
   // quotes only '"' and '\' need a backslash.

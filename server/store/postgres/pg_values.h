@@ -33,14 +33,11 @@ std::optional<absl::Time> OptionalTime(const pqxx::field& field);
 // The raw bytes of a bytea column ("" when NULL).
 std::string Bytes(const pqxx::field& field);
 
-// `bytes` in bytea hex input form: \x0a1b...
-std::string ByteaHex(absl::string_view bytes);
-
 // Appends `value` to an array literal as a quoted element.
 void AppendArrayElement(std::string& literal, absl::string_view value);
 
-// Appends `bytes` to a bytea[] literal as a quoted element, as
-// AppendArrayElement(literal, ByteaHex(bytes)) would.
+// Appends `bytes` to a bytea[] literal as a quoted element in bytea hex
+// input form ("\\x0a1b...").
 void AppendByteaArrayElement(std::string& literal, absl::string_view bytes);
 
 // Builds one array literal element by element:

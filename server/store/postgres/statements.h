@@ -85,8 +85,8 @@ inline constexpr int kExpiredState = 4;
 
 }  // namespace pgsql
 
-// The SQL of the statement `name` ("" when there is none); also for tests
-// that check how PostgreSQL plans it.
+// The SQL of the statement `name` ("" when there is none): what
+// ExecStatement sends unnamed; tests also read it to check PostgreSQL's plan.
 const std::string& PreparedStatementSql(absl::string_view name);
 
 // How statements are sent (PostgresOptions::prepared_statements).
