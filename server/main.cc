@@ -185,7 +185,7 @@ int Run() {
 
   bool serving = true;
   PeriodicTask health_probe(absl::Seconds(1), [&] {
-    const absl::Status ping = (*store)->Ping();
+    const absl::Status ping = (*store)->Ping(kNoDeadline);
     if (ping.ok() != serving) {
       serving = ping.ok();
       set_serving(serving);

@@ -56,8 +56,8 @@ absl::StatusOr<TokenKeyring> LoadOrCreateTokenKeys(const std::string& path) {
     return absl::FailedPreconditionError(absl::StrCat("cannot read token key file ", path));
   }
   if ((info.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "token key file ", path, " is readable by group or others; chmod 600 it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("token key file ", path, " is readable by group or others; chmod 600 it"));
   }
   std::ifstream in(path);
   std::stringstream text;
@@ -100,7 +100,7 @@ absl::StatusOr<AgreedTokenKeys> LoadAgreedTokenKeys(const std::string& from_envi
   bool created_file = false;
   if (from_environment.empty() && access(path.c_str(), F_OK) != 0) {
     if (shared_database) {
-      absl::StatusOr<std::vector<KeyCheck>> recorded = store.RecordKeyChecks({});
+      absl::StatusOr<std::vector<KeyCheck>> recorded = store.RecordKeyChecks({}, kNoDeadline);
       if (!recorded.ok()) return recorded.status();
       if (!recorded->empty()) {
         std::vector<std::string> ids;
@@ -117,7 +117,8 @@ absl::StatusOr<AgreedTokenKeys> LoadAgreedTokenKeys(const std::string& from_envi
   }
   absl::StatusOr<TokenKeyring> ring = LoadTokenKeys(from_environment, path);
   if (!ring.ok()) return ring.status();
-  absl::StatusOr<std::vector<KeyCheck>> recorded = store.RecordKeyChecks(ring->KeyChecks());
+  absl::StatusOr<std::vector<KeyCheck>> recorded =
+      store.RecordKeyChecks(ring->KeyChecks(), kNoDeadline);
   if (!recorded.ok()) return recorded.status();
   if (absl::Status s = ring->CheckAgainst(*recorded); !s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -79,8 +79,9 @@ LinkService::LinkService(TokenStore& store, const TokenKeyring& keyring,
       options_(std::move(options)),
       audit_(audit) {}
 
-absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, const Caller& caller) {
-  absl::StatusOr<IssueResult> result = DoIssueBatch(input, caller);
+absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, const Caller& caller,
+                                                    absl::Time deadline) {
+  absl::StatusOr<IssueResult> result = DoIssueBatch(input, caller, deadline);
   if (audit_ == nullptr) return result;
   IssueBatchAudit event{caller.name, input.purpose, OutcomeOf(result.status())};
   event.request_id = !input.request_id.empty();
@@ -96,9 +97,10 @@ absl::StatusOr<IssueResult> LinkService::IssueBatch(const IssueInput& input, con
   return result;
 }
 
-absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const Caller& caller) {
+absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const Caller& caller,
+                                                absl::Time deadline) {
   std::optional<TokenClaims> found;
-  absl::StatusOr<TokenClaims> claims = DoVerify(input, caller, found);
+  absl::StatusOr<TokenClaims> claims = DoVerify(input, caller, deadline, found);
   if (audit_ == nullptr) return claims;
   VerifyAudit event{caller.name, input.mode == VerifyMode::kPeek ? "PEEK" : "CONSUME",
                     OutcomeOf(claims.status())};
@@ -112,8 +114,9 @@ absl::StatusOr<TokenClaims> LinkService::Verify(const VerifyInput& input, const 
   return claims;
 }
 
-absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Caller& caller) {
-  absl::StatusOr<int64_t> revoked = DoRevoke(input, caller);
+absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Caller& caller,
+                                            absl::Time deadline) {
+  absl::StatusOr<int64_t> revoked = DoRevoke(input, caller, deadline);
   if (audit_ == nullptr) return revoked;
   const char* target = !input.token.empty() ? "token" : !input.email.empty() ? "email" : "batch";
   RevokeAudit event{caller.name, target, OutcomeOf(revoked.status())};
@@ -127,8 +130,8 @@ absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Call
   return revoked;
 }
 
-absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input,
-                                                      const Caller& caller) {
+absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, const Caller& caller,
+                                                      absl::Time deadline) {
   if (absl::Status s = RequireScope(caller, Scope::kIssue); !s.ok()) return s;
   if (input.revoke_previous) {
     if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
@@ -190,16 +193,19 @@ absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input,
   }
 
   absl::StatusOr<InsertBatchResult> inserted =
-      store_.InsertBatch(batch, now, options_.lifetimes.idempotency_window);
+      store_.InsertBatch(batch, now, options_.lifetimes.idempotency_window, deadline);
   if (!inserted.ok()) return inserted.status();
-  if (inserted->existing) return Replay(*plan, content, *inserted->existing, input.redirect_url);
+  if (inserted->existing) {
+    return Replay(*plan, content, *inserted->existing, input.redirect_url, deadline);
+  }
   result.revoked_previous = inserted->revoked_previous;
   return result;
 }
 
 absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::string_view content,
                                                 const ExistingBatch& existing,
-                                                const std::string& redirect_url) {
+                                                const std::string& redirect_url,
+                                                absl::Time deadline) {
   // Opened first: under a removed key neither the tokens nor the fingerprint
   // can be checked, and "can no longer be replayed" is the truth.
   absl::StatusOr<std::string> tokens_text =
@@ -213,7 +219,7 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::str
                            "request_id was already used for a different request");
   }
   std::vector<std::string> tokens = absl::StrSplit(*tokens_text, '\n');
-  absl::StatusOr<std::vector<LinkRecord>> links = store_.BatchLinks(existing.batch_id);
+  absl::StatusOr<std::vector<LinkRecord>> links = store_.BatchLinks(existing.batch_id, deadline);
   if (!links.ok()) return links.status();
   if (links->size() != tokens.size()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition, v1::REQUEST_ID_CONFLICT,
@@ -233,6 +239,7 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::str
 }
 
 absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, const Caller& caller,
+                                                  absl::Time deadline,
                                                   std::optional<TokenClaims>& found) {
   if (absl::Status s = RequireScope(caller, Scope::kVerify); !s.ok()) return s;
   std::vector<FieldViolation> problems;
@@ -263,7 +270,7 @@ absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, cons
     // token's purpose never changes, so reading it first is race-free.
     expected_purpose = caller.allowed_purposes.front();
     if (caller.allowed_purposes.size() > 1) {
-      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes);
+      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes, deadline);
       if (!found.ok()) return found.status();
       if (*found && caller.AllowsPurpose((*found)->purpose)) expected_purpose = (*found)->purpose;
     }
@@ -274,12 +281,12 @@ absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, cons
   std::optional<TokenClaims> claims;
   if (input.mode == VerifyMode::kConsume) {
     absl::StatusOr<ConsumeResult> consumed =
-        store_.ConsumeToken(hashes, {expected_purpose, consume_key_hash}, now);
+        store_.ConsumeToken(hashes, {expected_purpose, consume_key_hash}, now, deadline);
     if (!consumed.ok()) return consumed.status();
     if (consumed->consumed && consumed->claims) return *std::move(consumed->claims);
     claims = std::move(consumed->claims);
   } else {
-    absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes);
+    absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes, deadline);
     if (!found.ok()) return found.status();
     claims = *std::move(found);
   }
@@ -299,7 +306,8 @@ absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, cons
   return *std::move(claims);
 }
 
-absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Caller& caller) {
+absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Caller& caller,
+                                              absl::Time deadline) {
   if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
   const int targets = !input.token.empty() + !input.email.empty() + !input.batch_id.empty();
   if (targets != 1) {
@@ -311,7 +319,8 @@ absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Ca
     target.token_hashes = keyring_.CandidateHashes(input.token);
     if (caller.RestrictsPurposes()) {
       // A token of another purpose looks to this caller like no token at all.
-      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(target.token_hashes);
+      absl::StatusOr<std::optional<TokenClaims>> found =
+          store_.FindToken(target.token_hashes, deadline);
       if (!found.ok()) return found.status();
       if (!*found || !caller.AllowsPurpose((*found)->purpose)) return 0;
     }
@@ -333,7 +342,7 @@ absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Ca
       const absl::Time now = clock_.Now();
       for (const std::string& purpose : caller.allowed_purposes) {
         target.purpose = purpose;
-        absl::StatusOr<int64_t> n = store_.Revoke(target, now);
+        absl::StatusOr<int64_t> n = store_.Revoke(target, now, deadline);
         if (!n.ok()) return n.status();
         revoked += *n;
       }
@@ -343,34 +352,37 @@ absl::StatusOr<int64_t> LinkService::DoRevoke(const RevokeInput& input, const Ca
     if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
     target.batch_id = input.batch_id;
     if (caller.RestrictsPurposes()) {
-      absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
+      absl::StatusOr<std::optional<BatchSummary>> batch =
+          VisibleBatch(input.batch_id, caller, deadline);
       if (!batch.ok()) return batch.status();
       if (!*batch) return 0;
     }
   }
-  return store_.Revoke(target, clock_.Now());
+  return store_.Revoke(target, clock_.Now(), deadline);
 }
 
 absl::StatusOr<std::optional<BatchSummary>> LinkService::VisibleBatch(const std::string& batch_id,
-                                                                      const Caller& caller) {
-  absl::StatusOr<std::optional<BatchSummary>> summary = store_.GetBatch(batch_id, clock_.Now());
+                                                                      const Caller& caller,
+                                                                      absl::Time deadline) {
+  absl::StatusOr<std::optional<BatchSummary>> summary =
+      store_.GetBatch(batch_id, clock_.Now(), deadline);
   if (!summary.ok()) return summary.status();
   if (*summary && !caller.AllowsPurpose((*summary)->purpose)) return std::nullopt;
   return summary;
 }
 
 absl::StatusOr<BatchSummary> LinkService::GetBatch(const std::string& batch_id,
-                                                   const Caller& caller) {
+                                                   const Caller& caller, absl::Time deadline) {
   if (absl::Status s = RequireScope(caller, Scope::kRead); !s.ok()) return s;
   if (absl::Status s = CheckBatchId(batch_id); !s.ok()) return s;
-  absl::StatusOr<std::optional<BatchSummary>> summary = VisibleBatch(batch_id, caller);
+  absl::StatusOr<std::optional<BatchSummary>> summary = VisibleBatch(batch_id, caller, deadline);
   if (!summary.ok()) return summary.status();
   if (!*summary) return BatchNotFound();
   return **std::move(summary);
 }
 
-absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input,
-                                                 const Caller& caller) {
+absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input, const Caller& caller,
+                                                 absl::Time deadline) {
   if (absl::Status s = RequireScope(caller, Scope::kRead); !s.ok()) return s;
   if (absl::Status s = CheckBatchId(input.batch_id); !s.ok()) return s;
   const Limits& limits = options_.limits;
@@ -387,12 +399,13 @@ absl::StatusOr<LinksPage> LinkService::ListLinks(const ListLinksInput& input,
   }
   // The batch first: who issued it, and whether this caller may see it (a
   // batch of another purpose looks to a purpose-limited caller like none).
-  absl::StatusOr<std::optional<BatchSummary>> batch = VisibleBatch(input.batch_id, caller);
+  absl::StatusOr<std::optional<BatchSummary>> batch =
+      VisibleBatch(input.batch_id, caller, deadline);
   if (!batch.ok()) return batch.status();
   if (!*batch) return BatchNotFound();
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::optional<LinkPage>> page =
-      store_.ListLinks(input.batch_id, input.state, after, page_size, now);
+      store_.ListLinks(input.batch_id, input.state, after, page_size, now, deadline);
   if (!page.ok()) return page.status();
   if (!*page) return BatchNotFound();
   LinksPage out;
@@ -413,9 +426,9 @@ absl::StatusOr<SweepResult> LinkService::Sweep(int max_chunks) {
   SweepResult total;
   for (int i = 0; i < max_chunks; ++i) {
     const absl::Time now = clock_.Now();
-    absl::StatusOr<SweepResult> chunk =
-        store_.Sweep(now - options_.lifetimes.retention,
-                     now - options_.lifetimes.idempotency_window, options_.sweep_chunk);
+    absl::StatusOr<SweepResult> chunk = store_.Sweep(now - options_.lifetimes.retention,
+                                                     now - options_.lifetimes.idempotency_window,
+                                                     options_.sweep_chunk, kNoDeadline);
     if (!chunk.ok()) return chunk.status();
     total.tokens_deleted += chunk->tokens_deleted;
     total.batches_deleted += chunk->batches_deleted;

@@ -10,8 +10,11 @@
 // writes one audit event.
 //
 //   LinkService service(store, keyring, redirects, clock, tokens, options);
-//   absl::StatusOr<IssueResult> r = service.IssueBatch(input, caller);
-//   absl::StatusOr<TokenClaims> c = service.Verify({.token = t}, caller);
+// Every call operation takes the call's deadline and hands it to each store
+// call it makes (TokenStore says what a store does with it).
+//
+//   absl::StatusOr<IssueResult> r = service.IssueBatch(input, caller, deadline);
+//   absl::StatusOr<TokenClaims> c = service.Verify({.token = t}, caller, deadline);
 #ifndef MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
 #define MAGICLINK_SERVER_SERVICE_LINK_SERVICE_H_
 
@@ -29,7 +32,6 @@
 #include "server/core/token_source.h"
 #include "server/core/token_state.h"
 #include "server/observability/audit.h"
-#include "server/store/store_deadline.h"
 #include "server/store/token_store.h"
 
 namespace magiclink {
@@ -101,10 +103,6 @@ struct LinksPage {
 
 class LinkService {
  public:
-  // Bounds how long the store calls this thread makes may wait (for a pooled
-  // connection): the transport opens one per call with the gRPC deadline.
-  using CallDeadline = ScopedStoreDeadline;
-
   // All references (and `audit`, if given) must outlive the service.
   LinkService(TokenStore& store, const TokenKeyring& keyring, const RedirectPolicy& redirects,
               const Clock& clock, TokenSource& token_source, ServiceOptions options,
@@ -115,27 +113,33 @@ class LinkService {
   // purpose and redirect_url must be the caller's. With validate_only it
   // makes every one of those checks, then returns the would-be rejected
   // recipients and nothing else, without touching the store.
-  absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const Caller& caller);
+  absl::StatusOr<IssueResult> IssueBatch(const IssueInput& input, const Caller& caller,
+                                         absl::Time deadline);
 
   // Checks (PEEK) or uses up (CONSUME) a token and returns its claims. Needs
   // the verify scope. For a caller limited to purposes, expected_purpose must
   // be one of them, and a token of another purpose fails as PURPOSE_MISMATCH.
-  absl::StatusOr<TokenClaims> Verify(const VerifyInput& input, const Caller& caller);
+  absl::StatusOr<TokenClaims> Verify(const VerifyInput& input, const Caller& caller,
+                                     absl::Time deadline);
 
   // Revokes outstanding tokens; returns how many. Needs the revoke scope; a
   // caller limited to purposes revokes only tokens of its purposes.
-  absl::StatusOr<int64_t> Revoke(const RevokeInput& input, const Caller& caller);
+  absl::StatusOr<int64_t> Revoke(const RevokeInput& input, const Caller& caller,
+                                 absl::Time deadline);
 
   // A batch's summary; NOT_FOUND (BATCH_NOT_FOUND) when unknown, or when the
   // caller is limited to purposes and the batch has another. Needs read.
-  absl::StatusOr<BatchSummary> GetBatch(const std::string& batch_id, const Caller& caller);
+  absl::StatusOr<BatchSummary> GetBatch(const std::string& batch_id, const Caller& caller,
+                                        absl::Time deadline);
 
   // A page of a batch's links; NOT_FOUND as for GetBatch. Needs read.
-  absl::StatusOr<LinksPage> ListLinks(const ListLinksInput& input, const Caller& caller);
+  absl::StatusOr<LinksPage> ListLinks(const ListLinksInput& input, const Caller& caller,
+                                      absl::Time deadline);
 
   // Deletes what has outlived the retention period and purges replay material
   // older than the idempotency window, in chunks, until a chunk comes back
-  // short or `max_chunks` ran. Returns the totals.
+  // short or `max_chunks` ran. Returns the totals. No caller waits for it:
+  // its store calls have kNoDeadline.
   absl::StatusOr<SweepResult> Sweep(int max_chunks);
 
   const ServiceOptions& options() const { return options_; }
@@ -144,16 +148,19 @@ class LinkService {
   // The batch's summary when `caller` may see it; nullopt when the batch is
   // unknown or of a purpose the caller is not allowed.
   absl::StatusOr<std::optional<BatchSummary>> VisibleBatch(const std::string& batch_id,
-                                                           const Caller& caller);
+                                                           const Caller& caller,
+                                                           absl::Time deadline);
   absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, absl::string_view content,
-                                     const ExistingBatch& existing,
-                                     const std::string& redirect_url);
+                                     const ExistingBatch& existing, const std::string& redirect_url,
+                                     absl::Time deadline);
   // The operations; the public methods add the audit event. DoVerify sets
   // `found` to the token's claims once it has read them, also when it fails.
-  absl::StatusOr<IssueResult> DoIssueBatch(const IssueInput& input, const Caller& caller);
+  absl::StatusOr<IssueResult> DoIssueBatch(const IssueInput& input, const Caller& caller,
+                                           absl::Time deadline);
   absl::StatusOr<TokenClaims> DoVerify(const VerifyInput& input, const Caller& caller,
-                                       std::optional<TokenClaims>& found);
-  absl::StatusOr<int64_t> DoRevoke(const RevokeInput& input, const Caller& caller);
+                                       absl::Time deadline, std::optional<TokenClaims>& found);
+  absl::StatusOr<int64_t> DoRevoke(const RevokeInput& input, const Caller& caller,
+                                   absl::Time deadline);
 
   TokenStore& store_;
   const TokenKeyring& keyring_;

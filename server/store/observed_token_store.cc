@@ -14,10 +14,12 @@ auto ObservedTokenStore::Timed(StoreOperation operation, Call&& call) {
   return result;
 }
 
-absl::StatusOr<InsertBatchResult> ObservedTokenStore::InsertBatch(
-    const NewBatch& batch, absl::Time now, absl::Duration idempotency_window) {
+absl::StatusOr<InsertBatchResult> ObservedTokenStore::InsertBatch(const NewBatch& batch,
+                                                                  absl::Time now,
+                                                                  absl::Duration idempotency_window,
+                                                                  absl::Time deadline) {
   absl::StatusOr<InsertBatchResult> result = Timed(StoreOperation::kInsertBatch, [&] {
-    return store_->InsertBatch(batch, now, idempotency_window);
+    return store_->InsertBatch(batch, now, idempotency_window, deadline);
   });
   if (result.ok() && !result->existing) {
     observer_.LinksIssued(static_cast<int64_t>(batch.tokens.size()));
@@ -26,59 +28,66 @@ absl::StatusOr<InsertBatchResult> ObservedTokenStore::InsertBatch(
   return result;
 }
 
-absl::StatusOr<std::vector<LinkRecord>> ObservedTokenStore::BatchLinks(
-    const std::string& batch_id) {
-  return Timed(StoreOperation::kBatchLinks, [&] { return store_->BatchLinks(batch_id); });
+absl::StatusOr<std::vector<LinkRecord>> ObservedTokenStore::BatchLinks(const std::string& batch_id,
+                                                                       absl::Time deadline) {
+  return Timed(StoreOperation::kBatchLinks, [&] { return store_->BatchLinks(batch_id, deadline); });
 }
 
 absl::StatusOr<ConsumeResult> ObservedTokenStore::ConsumeToken(
-    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now) {
+    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now,
+    absl::Time deadline) {
   absl::StatusOr<ConsumeResult> result = Timed(StoreOperation::kConsumeToken, [&] {
-    return store_->ConsumeToken(token_hashes, request, now);
+    return store_->ConsumeToken(token_hashes, request, now, deadline);
   });
   if (result.ok() && result->consumed) observer_.LinksConsumed(1);
   return result;
 }
 
 absl::StatusOr<std::optional<TokenClaims>> ObservedTokenStore::FindToken(
-    const std::vector<std::string>& token_hashes) {
-  return Timed(StoreOperation::kFindToken, [&] { return store_->FindToken(token_hashes); });
+    const std::vector<std::string>& token_hashes, absl::Time deadline) {
+  return Timed(StoreOperation::kFindToken,
+               [&] { return store_->FindToken(token_hashes, deadline); });
 }
 
-absl::StatusOr<int64_t> ObservedTokenStore::Revoke(const RevokeTarget& target, absl::Time now) {
+absl::StatusOr<int64_t> ObservedTokenStore::Revoke(const RevokeTarget& target, absl::Time now,
+                                                   absl::Time deadline) {
   absl::StatusOr<int64_t> revoked =
-      Timed(StoreOperation::kRevoke, [&] { return store_->Revoke(target, now); });
+      Timed(StoreOperation::kRevoke, [&] { return store_->Revoke(target, now, deadline); });
   if (revoked.ok() && *revoked > 0) observer_.LinksRevoked(*revoked);
   return revoked;
 }
 
 absl::StatusOr<std::optional<BatchSummary>> ObservedTokenStore::GetBatch(
-    const std::string& batch_id, absl::Time now) {
-  return Timed(StoreOperation::kGetBatch, [&] { return store_->GetBatch(batch_id, now); });
+    const std::string& batch_id, absl::Time now, absl::Time deadline) {
+  return Timed(StoreOperation::kGetBatch,
+               [&] { return store_->GetBatch(batch_id, now, deadline); });
 }
 
 absl::StatusOr<std::optional<LinkPage>> ObservedTokenStore::ListLinks(
     const std::string& batch_id, std::optional<TokenState> state, int after_position, int limit,
-    absl::Time now) {
-  return Timed(StoreOperation::kListLinks,
-               [&] { return store_->ListLinks(batch_id, state, after_position, limit, now); });
+    absl::Time now, absl::Time deadline) {
+  return Timed(StoreOperation::kListLinks, [&] {
+    return store_->ListLinks(batch_id, state, after_position, limit, now, deadline);
+  });
 }
 
 absl::StatusOr<SweepResult> ObservedTokenStore::Sweep(absl::Time token_cutoff,
-                                                      absl::Time replay_cutoff, int max_rows) {
-  absl::StatusOr<SweepResult> swept = Timed(
-      StoreOperation::kSweep, [&] { return store_->Sweep(token_cutoff, replay_cutoff, max_rows); });
+                                                      absl::Time replay_cutoff, int max_rows,
+                                                      absl::Time deadline) {
+  absl::StatusOr<SweepResult> swept = Timed(StoreOperation::kSweep, [&] {
+    return store_->Sweep(token_cutoff, replay_cutoff, max_rows, deadline);
+  });
   if (swept.ok() && swept->tokens_deleted > 0) observer_.LinksSwept(swept->tokens_deleted);
   return swept;
 }
 
 absl::StatusOr<std::vector<KeyCheck>> ObservedTokenStore::RecordKeyChecks(
-    const std::vector<KeyCheck>& checks) {
-  return store_->RecordKeyChecks(checks);  // once, at start-up: not timed
+    const std::vector<KeyCheck>& checks, absl::Time deadline) {
+  return store_->RecordKeyChecks(checks, deadline);  // once, at start-up: not timed
 }
 
-absl::Status ObservedTokenStore::Ping() {
-  return Timed(StoreOperation::kPing, [&] { return store_->Ping(); });
+absl::Status ObservedTokenStore::Ping(absl::Time deadline) {
+  return Timed(StoreOperation::kPing, [&] { return store_->Ping(deadline); });
 }
 
 }  // namespace magiclink

@@ -22,25 +22,28 @@ class ObservedTokenStore final : public TokenStore {
       : store_(std::move(store)), observer_(observer) {}
 
   absl::StatusOr<InsertBatchResult> InsertBatch(const NewBatch& batch, absl::Time now,
-                                                absl::Duration idempotency_window) override;
-  absl::StatusOr<std::vector<LinkRecord>> BatchLinks(const std::string& batch_id) override;
+                                                absl::Duration idempotency_window,
+                                                absl::Time deadline) override;
+  absl::StatusOr<std::vector<LinkRecord>> BatchLinks(const std::string& batch_id,
+                                                     absl::Time deadline) override;
   absl::StatusOr<ConsumeResult> ConsumeToken(const std::vector<std::string>& token_hashes,
-                                             const ConsumeRequest& request,
-                                             absl::Time now) override;
-  absl::StatusOr<std::optional<TokenClaims>> FindToken(
-      const std::vector<std::string>& token_hashes) override;
-  absl::StatusOr<int64_t> Revoke(const RevokeTarget& target, absl::Time now) override;
-  absl::StatusOr<std::optional<BatchSummary>> GetBatch(const std::string& batch_id,
-                                                       absl::Time now) override;
+                                             const ConsumeRequest& request, absl::Time now,
+                                             absl::Time deadline) override;
+  absl::StatusOr<std::optional<TokenClaims>> FindToken(const std::vector<std::string>& token_hashes,
+                                                       absl::Time deadline) override;
+  absl::StatusOr<int64_t> Revoke(const RevokeTarget& target, absl::Time now,
+                                 absl::Time deadline) override;
+  absl::StatusOr<std::optional<BatchSummary>> GetBatch(const std::string& batch_id, absl::Time now,
+                                                       absl::Time deadline) override;
   absl::StatusOr<std::optional<LinkPage>> ListLinks(const std::string& batch_id,
                                                     std::optional<TokenState> state,
-                                                    int after_position, int limit,
-                                                    absl::Time now) override;
-  absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
-                                    int max_rows) override;
-  absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
-      const std::vector<KeyCheck>& checks) override;
-  absl::Status Ping() override;
+                                                    int after_position, int limit, absl::Time now,
+                                                    absl::Time deadline) override;
+  absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff, int max_rows,
+                                    absl::Time deadline) override;
+  absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(const std::vector<KeyCheck>& checks,
+                                                        absl::Time deadline) override;
+  absl::Status Ping(absl::Time deadline) override;
 
  private:
   // Runs `call` and reports its time as `operation`.

@@ -4,11 +4,20 @@
 // nothing about validity beyond what its conditional statements need, so both
 // stores answer alike (the contract suite in tests/store/ proves it).
 //
-//   absl::StatusOr<InsertBatchResult> r = store.InsertBatch(batch, now, window);
-//   absl::StatusOr<ConsumeResult> c = store.ConsumeToken(hashes, request, now);
+//   absl::StatusOr<InsertBatchResult> r = store.InsertBatch(batch, now, window, deadline);
+//   absl::StatusOr<ConsumeResult> c = store.ConsumeToken(hashes, request, now, deadline);
 //
 // Every method is thread-safe. A store that cannot reach its database returns
 // UNAVAILABLE (reason STORE_UNAVAILABLE); nothing is half-written.
+//
+// Every method takes the call's `deadline` (the gRPC call's, which the
+// service passes down; kNoDeadline for work no caller waits for: the
+// sweeper, start-up, the health probe). A store that can block (PostgreSQL:
+// waiting for a pooled connection, a statement's run time, a coalesced
+// consume) stops when it passes and answers DEADLINE_EXCEEDED or
+// UNAVAILABLE, having changed nothing; a store that cannot block (SQLite,
+// bounded by its busy timeout) ignores it. Every method takes one, not only
+// those that block today, so a caller never has to know which store it has.
 #ifndef MAGICLINK_SERVER_STORE_TOKEN_STORE_H_
 #define MAGICLINK_SERVER_STORE_TOKEN_STORE_H_
 
@@ -128,6 +137,9 @@ struct SweepResult {
   int64_t replays_purged = 0;
 };
 
+// The deadline of a call no caller waits for: the store's own limits apply.
+inline constexpr absl::Time kNoDeadline = absl::InfiniteFuture();
+
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
@@ -138,53 +150,59 @@ class TokenStore {
   // `existing`; concurrent inserts with one request_id create one batch. An
   // older batch with that request_id forgets it first.
   virtual absl::StatusOr<InsertBatchResult> InsertBatch(const NewBatch& batch, absl::Time now,
-                                                        absl::Duration idempotency_window) = 0;
+                                                        absl::Duration idempotency_window,
+                                                        absl::Time deadline) = 0;
 
   // The links of a batch in position order (for replays).
-  virtual absl::StatusOr<std::vector<LinkRecord>> BatchLinks(const std::string& batch_id) = 0;
+  virtual absl::StatusOr<std::vector<LinkRecord>> BatchLinks(const std::string& batch_id,
+                                                             absl::Time deadline) = 0;
 
   // Atomically marks the token consumed if it is outstanding at `now` and its
   // purpose matches; otherwise changes nothing and returns its claims (if it
   // exists) so the caller can say why.
   virtual absl::StatusOr<ConsumeResult> ConsumeToken(const std::vector<std::string>& token_hashes,
-                                                     const ConsumeRequest& request,
-                                                     absl::Time now) = 0;
+                                                     const ConsumeRequest& request, absl::Time now,
+                                                     absl::Time deadline) = 0;
 
   // The claims of the token, without changing it.
   virtual absl::StatusOr<std::optional<TokenClaims>> FindToken(
-      const std::vector<std::string>& token_hashes) = 0;
+      const std::vector<std::string>& token_hashes, absl::Time deadline) = 0;
 
   // Revokes every token of the target that is outstanding at `now`; returns
   // how many.
-  virtual absl::StatusOr<int64_t> Revoke(const RevokeTarget& target, absl::Time now) = 0;
+  virtual absl::StatusOr<int64_t> Revoke(const RevokeTarget& target, absl::Time now,
+                                         absl::Time deadline) = 0;
 
   // A batch's summary with counts by state at `now`; nullopt when unknown.
   virtual absl::StatusOr<std::optional<BatchSummary>> GetBatch(const std::string& batch_id,
-                                                               absl::Time now) = 0;
+                                                               absl::Time now,
+                                                               absl::Time deadline) = 0;
 
   // Up to `limit` links of a batch with position > `after_position`, in
   // position order, optionally only those in `state` at `now`; nullopt when
   // the batch is unknown.
   virtual absl::StatusOr<std::optional<LinkPage>> ListLinks(const std::string& batch_id,
-                                             std::optional<TokenState> state, int after_position,
-                                             int limit, absl::Time now) = 0;
+                                                            std::optional<TokenState> state,
+                                                            int after_position, int limit,
+                                                            absl::Time now,
+                                                            absl::Time deadline) = 0;
 
   // Deletes up to `max_rows` tokens that expired, were consumed or were
   // revoked before `token_cutoff`, deletes batches left without tokens and
   // created before `token_cutoff`, and purges replay material of batches
   // created before `replay_cutoff`. Safe to run from several replicas.
   virtual absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
-                                            int max_rows) = 0;
+                                            int max_rows, absl::Time deadline) = 0;
 
-  // OK when the database answers; UNAVAILABLE otherwise.
   // Records each key's check value unless its id already has one (the first
   // writer wins, also when replicas start at once) and returns every check
   // value the database holds afterwards, by key id. With no `checks`, only
   // reads them.
-  virtual absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
-      const std::vector<KeyCheck>& checks) = 0;
+  virtual absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(const std::vector<KeyCheck>& checks,
+                                                                absl::Time deadline) = 0;
 
-  virtual absl::Status Ping() = 0;
+  // OK when the database answers; UNAVAILABLE otherwise.
+  virtual absl::Status Ping(absl::Time deadline) = 0;
 };
 
 }  // namespace magiclink

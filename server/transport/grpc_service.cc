@@ -53,12 +53,12 @@ grpc::Status GrpcMagicLinkService::IssueBatch(grpc::ServerContext* context,
                                               v1::IssueBatchResponse* response) {
   std::optional<CallGate::Pass> pass = gate_.Enter();
   if (!pass) return Draining();
-  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = absl::FromChrono(context->deadline());
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<IssueInput> input = DecodeIssueBatch(*request);
   if (!input.ok()) return ToGrpcStatus(input.status());
-  absl::StatusOr<IssueResult> result = service_.IssueBatch(*input, *caller);
+  absl::StatusOr<IssueResult> result = service_.IssueBatch(*input, *caller, deadline);
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_batch_id(result->batch_id);
   response->mutable_links()->Reserve(static_cast<int>(result->links.size()));
@@ -85,12 +85,12 @@ grpc::Status GrpcMagicLinkService::Verify(grpc::ServerContext* context,
                                           v1::VerifyResponse* response) {
   std::optional<CallGate::Pass> pass = gate_.Enter();
   if (!pass) return Draining();
-  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = absl::FromChrono(context->deadline());
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<VerifyInput> input = DecodeVerify(*request);
   if (!input.ok()) return ToGrpcStatus(input.status());
-  absl::StatusOr<TokenClaims> claims = service_.Verify(*input, *caller);
+  absl::StatusOr<TokenClaims> claims = service_.Verify(*input, *caller, deadline);
   if (!claims.ok()) return ToGrpcStatus(claims.status());
   response->set_email(claims->email);
   response->set_purpose(claims->purpose);
@@ -108,7 +108,7 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
                                           v1::RevokeResponse* response) {
   std::optional<CallGate::Pass> pass = gate_.Enter();
   if (!pass) return Draining();
-  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = absl::FromChrono(context->deadline());
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   RevokeInput input;
@@ -129,7 +129,7 @@ grpc::Status GrpcMagicLinkService::Revoke(grpc::ServerContext* context,
       break;
   }
   input.purpose = request->purpose();
-  absl::StatusOr<int64_t> revoked = service_.Revoke(input, *caller);
+  absl::StatusOr<int64_t> revoked = service_.Revoke(input, *caller, deadline);
   if (!revoked.ok()) return ToGrpcStatus(revoked.status());
   response->set_revoked_count(*revoked);
   return grpc::Status::OK;
@@ -140,10 +140,10 @@ grpc::Status GrpcMagicLinkService::GetBatch(grpc::ServerContext* context,
                                             v1::GetBatchResponse* response) {
   std::optional<CallGate::Pass> pass = gate_.Enter();
   if (!pass) return Draining();
-  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = absl::FromChrono(context->deadline());
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id(), *caller);
+  absl::StatusOr<BatchSummary> batch = service_.GetBatch(request->batch_id(), *caller, deadline);
   if (!batch.ok()) return ToGrpcStatus(batch.status());
   response->set_batch_id(batch->batch_id);
   response->set_purpose(batch->purpose);
@@ -163,13 +163,13 @@ grpc::Status GrpcMagicLinkService::ListLinks(grpc::ServerContext* context,
                                              v1::ListLinksResponse* response) {
   std::optional<CallGate::Pass> pass = gate_.Enter();
   if (!pass) return Draining();
-  LinkService::CallDeadline deadline(absl::FromChrono(context->deadline()));
+  const absl::Time deadline = absl::FromChrono(context->deadline());
   absl::StatusOr<Caller> caller = AuthenticateCall(callers_, *context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<std::optional<TokenState>> state = FromProto(request->state());
   if (!state.ok()) return ToGrpcStatus(state.status());
   ListLinksInput input{request->batch_id(), *state, request->page_size(), request->page_token()};
-  absl::StatusOr<LinksPage> page = service_.ListLinks(input, *caller);
+  absl::StatusOr<LinksPage> page = service_.ListLinks(input, *caller, deadline);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const LinkView& view : page->links) {
     const LinkRecord& link = view.link;

@@ -69,19 +69,20 @@ NewBatch Batch(const std::string& id, int size) {
 // revokes 1 by token and then the rest of the batch.
 void ExerciseStore(TokenStore& store, RecordingObserver& observer) {
   const NewBatch batch = Batch("b1", 4);
-  ASSERT_OK(store.InsertBatch(batch, kT0, absl::Hours(24)));
-  ASSERT_OK(store.InsertBatch(batch, kT0, absl::Hours(24)));  // a replay writes nothing
+  ASSERT_OK(store.InsertBatch(batch, kT0, absl::Hours(24), kNoDeadline));
+  ASSERT_OK(
+      store.InsertBatch(batch, kT0, absl::Hours(24), kNoDeadline));  // a replay writes nothing
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] {
-      EXPECT_TRUE(store.ConsumeToken({batch.tokens[i].token_hash}, {}, kT0)->consumed);
+      EXPECT_TRUE(store.ConsumeToken({batch.tokens[i].token_hash}, {}, kT0, kNoDeadline)->consumed);
     });
   }
   for (std::thread& t : threads) t.join();
-  EXPECT_FALSE(store.ConsumeToken({batch.tokens[0].token_hash}, {}, kT0)->consumed);
+  EXPECT_FALSE(store.ConsumeToken({batch.tokens[0].token_hash}, {}, kT0, kNoDeadline)->consumed);
   RevokeTarget by_batch;
   by_batch.batch_id = "b1";
-  EXPECT_EQ(*store.Revoke(by_batch, kT0), 1);
+  EXPECT_EQ(*store.Revoke(by_batch, kT0, kNoDeadline), 1);
   EXPECT_EQ(observer.issued, 4);
   EXPECT_EQ(observer.consumed, 3);
   EXPECT_EQ(observer.revoked, 1);
@@ -89,7 +90,8 @@ void ExerciseStore(TokenStore& store, RecordingObserver& observer) {
   EXPECT_EQ(observer.operations[static_cast<int>(StoreOperation::kConsumeToken)], 4);
   EXPECT_EQ(observer.operations[static_cast<int>(StoreOperation::kRevoke)], 1);
   // Everything the sweeper may delete once the retention has passed.
-  absl::StatusOr<SweepResult> swept = store.Sweep(kT0 + absl::Hours(24 * 30), kT0, 100);
+  absl::StatusOr<SweepResult> swept =
+      store.Sweep(kT0 + absl::Hours(24 * 30), kT0, 100, kNoDeadline);
   ASSERT_OK(swept);
   EXPECT_EQ(observer.swept, swept->tokens_deleted);
   EXPECT_EQ(observer.swept, 4);

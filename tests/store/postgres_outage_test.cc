@@ -72,7 +72,7 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
   for (int i = 0; i < kTokens; ++i) {
     batch.tokens.push_back({TokenHash(i), "k1", i, absl::StrCat("u", i, "@example.com"), {}});
   }
-  ASSERT_OK(store.InsertBatch(batch, kT0, absl::Hours(24)));
+  ASSERT_OK(store.InsertBatch(batch, kT0, absl::Hours(24), kNoDeadline));
 
   // Steady traffic: lookups and small inserts from four threads.
   std::atomic<bool> stop_traffic{false};
@@ -88,9 +88,9 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
           NewBatch small = batch;
           small.batch_id = absl::StrCat("traffic-", t, "-", n);
           small.tokens = {{Sha256(small.batch_id), "k1", 0, "x@example.com", {}}};
-          s = store.InsertBatch(small, kT0, absl::Hours(24)).status();
+          s = store.InsertBatch(small, kT0, absl::Hours(24), kNoDeadline).status();
         } else {
-          s = store.FindToken({TokenHash(n % kTokens)}).status();
+          s = store.FindToken({TokenHash(n % kTokens)}, kNoDeadline).status();
         }
         if (s.ok()) {
           ++ok;
@@ -113,14 +113,15 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
 
   // Fails fast: a refused connection is reported at once, not after a timeout.
   const absl::Time start = absl::Now();
-  EXPECT_THAT(store.Ping(), StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
-  EXPECT_THAT(store.ConsumeToken({TokenHash(0)}, {}, kT0),
+  EXPECT_THAT(store.Ping(kNoDeadline),
+              StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
+  EXPECT_THAT(store.ConsumeToken({TokenHash(0)}, {}, kT0, kNoDeadline),
               StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_LT(absl::Now() - start, options.acquire_timeout);
   EXPECT_LE(store.open_connections(), options.pool_size);
 
   ASSERT_TRUE(cluster.Start());
-  ASSERT_TRUE(Eventually([&] { return store.Ping().ok(); }));
+  ASSERT_TRUE(Eventually([&] { return store.Ping(kNoDeadline).ok(); }));
   const int ok_at_restart = ok.load();
   ASSERT_TRUE(Eventually([&] { return ok.load() >= ok_at_restart + 50; }));
   stop_traffic = true;
@@ -130,7 +131,7 @@ TEST(PostgresOutageTest, StoppedServerGivesUnavailableAndTheStoreRecoversByItsel
   EXPECT_LE(store.open_connections(), options.pool_size);
   // Every token issued before the outage is still there and usable.
   for (int i = 0; i < kTokens; ++i) {
-    absl::StatusOr<ConsumeResult> r = store.ConsumeToken({TokenHash(i)}, {}, kT0);
+    absl::StatusOr<ConsumeResult> r = store.ConsumeToken({TokenHash(i)}, {}, kT0, kNoDeadline);
     ASSERT_OK(r);
     EXPECT_TRUE(r->consumed) << "token " << i;
   }

@@ -15,7 +15,6 @@
 #include "pqxx/pqxx"
 #include "server/core/crypto.h"
 #include "server/store/postgres/postgres_token_store.h"
-#include "server/store/store_deadline.h"
 #include "tests/store/pgbouncer.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/store/token_store_contract.h"
@@ -85,18 +84,20 @@ TEST(PgbouncerTest, ReplicasSharingFewServerSessionsIssueAndConsumeWithoutAnyErr
       TokenStore& store = *stores[c % stores.size()];
       for (int b = 0; b < kBatches; ++b) {
         const NewBatch batch = Batch(absl::StrCat("b", c, "_", b), kTokens);
-        if (!store.InsertBatch(batch, batch.created_at, absl::Hours(24)).ok()) ++errors;
+        if (!store.InsertBatch(batch, batch.created_at, absl::Hours(24), kNoDeadline).ok())
+          ++errors;
         // Each token consumed through another store than the one that issued it.
         TokenStore& other = *stores[(c + 1) % stores.size()];
         for (const NewToken& t : batch.tokens) {
-          absl::StatusOr<ConsumeResult> r = other.ConsumeToken({t.token_hash}, {}, now);
+          absl::StatusOr<ConsumeResult> r =
+              other.ConsumeToken({t.token_hash}, {}, now, kNoDeadline);
           if (!r.ok()) {
             ++errors;
           } else if (r->consumed) {
             ++consumed;
           }
         }
-        if (!other.GetBatch(batch.batch_id, now).ok()) ++errors;
+        if (!other.GetBatch(batch.batch_id, now, kNoDeadline).ok()) ++errors;
       }
     });
   }
@@ -120,7 +121,7 @@ TEST(PgbouncerTest, AWriteStuckPastItsDeadlineIsCancelledAndChangesNothing) {
   ASSERT_OK(store.status());
   const NewBatch batch = Batch("held", 2);
   const absl::Time now = batch.created_at + absl::Minutes(1);
-  ASSERT_OK((*store)->InsertBatch(batch, batch.created_at, absl::Hours(24)).status());
+  ASSERT_OK((*store)->InsertBatch(batch, batch.created_at, absl::Hours(24), kNoDeadline).status());
   PgAdmin locker(direct);
   auto hold = std::make_unique<pqxx::work>(locker.connection());
   ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
@@ -129,30 +130,25 @@ TEST(PgbouncerTest, AWriteStuckPastItsDeadlineIsCancelledAndChangesNothing) {
             1u);
   for (const bool consume : {false, true}) {
     const absl::Time start = absl::Now();
+    const absl::Time deadline = start + absl::Milliseconds(500);
     absl::Status status;
-    {
-      ScopedStoreDeadline deadline(start + absl::Milliseconds(500));
-      if (consume) {
-        status = (*store)->ConsumeToken({batch.tokens[0].token_hash}, {}, now).status();
-      } else {
-        RevokeTarget target;
-        target.token_hashes = {batch.tokens[0].token_hash};
-        status = (*store)->Revoke(target, now).status();
-      }
+    if (consume) {
+      status = (*store)->ConsumeToken({batch.tokens[0].token_hash}, {}, now, deadline).status();
+    } else {
+      RevokeTarget target;
+      target.token_hashes = {batch.tokens[0].token_hash};
+      status = (*store)->Revoke(target, now, deadline).status();
     }
     EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume << status;
     EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500)) << consume;
   }
-  {
-    ScopedStoreDeadline deadline(absl::Now() + absl::Seconds(5));
-    absl::StatusOr<ConsumeResult> other =
-        (*store)->ConsumeToken({batch.tokens[1].token_hash}, {}, now);
-    ASSERT_OK(other.status());
-    EXPECT_TRUE(other->consumed);
-  }
+  absl::StatusOr<ConsumeResult> other =
+      (*store)->ConsumeToken({batch.tokens[1].token_hash}, {}, now, absl::Now() + absl::Seconds(5));
+  ASSERT_OK(other.status());
+  EXPECT_TRUE(other->consumed);
   hold->abort();
   absl::StatusOr<std::optional<TokenClaims>> claims =
-      (*store)->FindToken({batch.tokens[0].token_hash});
+      (*store)->FindToken({batch.tokens[0].token_hash}, kNoDeadline);
   ASSERT_OK(claims.status());
   ASSERT_TRUE(claims->has_value());
   EXPECT_FALSE((*claims)->consumed_at.has_value());

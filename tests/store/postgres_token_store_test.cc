@@ -20,7 +20,6 @@
 #include "server/store/postgres/migrations.h"
 #include "server/store/postgres/pg_values.h"
 #include "server/store/postgres/statements.h"
-#include "server/store/store_deadline.h"
 #include "tests/store/postgres_test_support.h"
 #include "tests/store/token_store_contract.h"
 #include "tests/testing/reason_matchers.h"
@@ -115,7 +114,7 @@ TEST(PostgresTokenStoreTest, TenRacingInsertsWithOneRequestIdOnSeparateConnectio
   for (int i = 0; i < kRacers; ++i) {
     threads.emplace_back([&, i] {
       go.WaitForNotification();
-      results[i] = stores[i]->InsertBatch(batches[i], kT0, kWindow);
+      results[i] = stores[i]->InsertBatch(batches[i], kT0, kWindow, kNoDeadline);
     });
   }
   go.Notify();
@@ -155,7 +154,7 @@ TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactly
     ASSERT_OK(store);
     replicas.push_back(*std::move(store));
   }
-  ASSERT_OK(replicas[0]->InsertBatch(MakeBatch("b", kTokens), kT0, kWindow));
+  ASSERT_OK(replicas[0]->InsertBatch(MakeBatch("b", kTokens), kT0, kWindow, kNoDeadline));
 
   std::vector<std::atomic<int>> successes(kTokens);
   std::atomic<int> errors{0};
@@ -170,7 +169,7 @@ TEST(PostgresTokenStoreTest, ThirtyTwoThreadsConsumeEachOfAThousandTokensExactly
       for (int n = 0; n < kTokens; ++n) {
         const int token = (n + t * (kTokens / kThreads)) % kTokens;
         absl::StatusOr<ConsumeResult> r =
-            store.ConsumeToken({Sha256("stale key"), TokenHash("b", token)}, {}, kT0);
+            store.ConsumeToken({Sha256("stale key"), TokenHash("b", token)}, {}, kT0, kNoDeadline);
         if (!r.ok()) {
           ++errors;
         } else if (r->consumed) {
@@ -204,7 +203,7 @@ TEST(PostgresTokenStoreTest, ExhaustedPoolFailsWithUnavailableInsteadOfHanging) 
   options.acquire_timeout = absl::Milliseconds(300);
   auto store = PostgresTokenStore::Open(options);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow, kNoDeadline));
 
   // Make every store call slow: it waits for this lock while holding its
   // connection.
@@ -215,14 +214,15 @@ TEST(PostgresTokenStoreTest, ExhaustedPoolFailsWithUnavailableInsteadOfHanging) 
   std::atomic<int> slow_ok{0};
   for (int i = 0; i < options.pool_size; ++i) {
     slow.emplace_back([&] {
-      if ((*store)->FindToken({TokenHash("b", 0)}).ok()) ++slow_ok;
+      if ((*store)->FindToken({TokenHash("b", 0)}, kNoDeadline).ok()) ++slow_ok;
     });
   }
   PgAdmin observer(url);
   ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(observer) == 2; }));
 
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::optional<TokenClaims>> starved = (*store)->FindToken({TokenHash("b", 0)});
+  absl::StatusOr<std::optional<TokenClaims>> starved =
+      (*store)->FindToken({TokenHash("b", 0)}, kNoDeadline);
   const absl::Duration waited = absl::Now() - start;
   EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   EXPECT_THAT(std::string(starved.status().message()), HasSubstr("busy"));
@@ -232,7 +232,7 @@ TEST(PostgresTokenStoreTest, ExhaustedPoolFailsWithUnavailableInsteadOfHanging) 
   lock->abort();
   for (std::thread& t : slow) t.join();
   EXPECT_EQ(slow_ok.load(), 2);
-  EXPECT_OK((*store)->FindToken({TokenHash("b", 0)}));
+  EXPECT_OK((*store)->FindToken({TokenHash("b", 0)}, kNoDeadline));
 }
 
 TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
@@ -247,15 +247,12 @@ TEST(PostgresTokenStoreTest, CallDeadlineEndsTheWaitForAConnectionEarly) {
   PgAdmin locker(url);
   auto lock = std::make_unique<pqxx::work>(locker.connection());
   lock->exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
-  std::thread slow([&] { (void)(*store)->FindToken({TokenHash("b", 0)}); });
+  std::thread slow([&] { (void)(*store)->FindToken({TokenHash("b", 0)}, kNoDeadline); });
   PgAdmin observer(url);
   ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(observer) == 1; }));
 
-  absl::StatusOr<std::optional<TokenClaims>> starved;
-  {
-    ScopedStoreDeadline deadline(absl::Now() + absl::Milliseconds(200));
-    starved = (*store)->FindToken({TokenHash("b", 0)});
-  }
+  absl::StatusOr<std::optional<TokenClaims>> starved =
+      (*store)->FindToken({TokenHash("b", 0)}, absl::Now() + absl::Milliseconds(200));
   EXPECT_THAT(starved, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
   lock->abort();
   slow.join();
@@ -277,7 +274,7 @@ TEST(PostgresTokenStoreTest, AStatementPastTheCallDeadlineRollsBackAndKeepsItsCo
     options.prepared_statements = prepared;
     auto store = PostgresTokenStore::Open(options);
     ASSERT_OK(store);
-    ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 2), kT0, kWindow));
+    ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 2), kT0, kWindow, kNoDeadline));
     PgAdmin locker(url);
     auto hold = std::make_unique<pqxx::work>(locker.connection());
     ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
@@ -287,16 +284,16 @@ TEST(PostgresTokenStoreTest, AStatementPastTheCallDeadlineRollsBackAndKeepsItsCo
 
     for (const bool consume : {false, true}) {
       const absl::Time start = absl::Now();
+      const absl::Time deadline = start + absl::Milliseconds(500);
       absl::Status status;
-      {
-        ScopedStoreDeadline deadline(start + absl::Milliseconds(500));
-        if (consume) {
-          status = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1)).status();
-        } else {
-          RevokeTarget target;
-          target.token_hashes = {TokenHash("b", 0)};
-          status = (*store)->Revoke(target, kT0 + absl::Minutes(1)).status();
-        }
+      if (consume) {
+        status = (*store)
+                     ->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1), deadline)
+                     .status();
+      } else {
+        RevokeTarget target;
+        target.token_hashes = {TokenHash("b", 0)};
+        status = (*store)->Revoke(target, kT0 + absl::Minutes(1), deadline).status();
       }
       const absl::Duration took = absl::Now() - start;
       EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume;
@@ -304,16 +301,14 @@ TEST(PostgresTokenStoreTest, AStatementPastTheCallDeadlineRollsBackAndKeepsItsCo
       EXPECT_EQ((*store)->open_connections(), 1) << "the connection was dropped";
     }
     // Another token of the same batch is not held up meanwhile.
-    {
-      ScopedStoreDeadline deadline(absl::Now() + absl::Seconds(5));
-      absl::StatusOr<ConsumeResult> other =
-          (*store)->ConsumeToken({TokenHash("b", 1)}, {}, kT0 + absl::Minutes(1));
-      ASSERT_OK(other);
-      EXPECT_TRUE(other->consumed);
-    }
+    absl::StatusOr<ConsumeResult> other = (*store)->ConsumeToken(
+        {TokenHash("b", 1)}, {}, kT0 + absl::Minutes(1), absl::Now() + absl::Seconds(5));
+    ASSERT_OK(other);
+    EXPECT_TRUE(other->consumed);
 
     hold->abort();
-    absl::StatusOr<std::optional<TokenClaims>> claims = (*store)->FindToken({TokenHash("b", 0)});
+    absl::StatusOr<std::optional<TokenClaims>> claims =
+        (*store)->FindToken({TokenHash("b", 0)}, kNoDeadline);
     ASSERT_OK(claims);
     ASSERT_TRUE(claims->has_value());
     EXPECT_FALSE((*claims)->consumed_at.has_value());
@@ -328,7 +323,7 @@ TEST(PostgresTokenStoreTest, ABatchOfConsumesAnswersEachCallAsIfItRanAlone) {
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 5), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 5), kT0, kWindow, kNoDeadline));
   struct Case {
     std::vector<std::string> hashes;
     ConsumeRequest request;
@@ -503,7 +498,7 @@ TEST(PostgresTokenStoreTest, ConstraintViolationIsInternalNamingTheStatementWith
     ASSERT_OK(store);
     NewBatch batch = MakeBatch("b", 2);
     batch.tokens[1].token_hash = batch.tokens[0].token_hash;
-    absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow);
+    absl::StatusOr<InsertBatchResult> r = (*store)->InsertBatch(batch, kT0, kWindow, kNoDeadline);
     EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal, magiclink::v1::INTERNAL));
     const std::string message(r.status().message());
     EXPECT_THAT(message, HasSubstr("during InsertBatch (SQLSTATE 23505, statement insert_tokens)"));
@@ -518,7 +513,7 @@ TEST(PostgresTokenStoreTest, ConnectionsClosedByTheServerAreReplacedBeforeUse) {
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url, /*pool_size=*/2);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow, kNoDeadline));
   PgAdmin admin(url);
   const char* kStoreSessions =
       "FROM pg_stat_activity WHERE datname = current_database() "
@@ -529,7 +524,8 @@ TEST(PostgresTokenStoreTest, ConnectionsClosedByTheServerAreReplacedBeforeUse) {
       [&] { return admin.QueryInt(absl::StrCat("SELECT count(*) ", kStoreSessions)) == 0; }));
 
   // The idle connection is dead; the pool notices before lending it.
-  absl::StatusOr<std::optional<TokenClaims>> found = (*store)->FindToken({TokenHash("b", 0)});
+  absl::StatusOr<std::optional<TokenClaims>> found =
+      (*store)->FindToken({TokenHash("b", 0)}, kNoDeadline);
   ASSERT_OK(found);
   EXPECT_TRUE(found->has_value());
 }
@@ -539,13 +535,14 @@ TEST(PostgresTokenStoreTest, ConnectionKilledMidStatementIsUnavailableAndThenRep
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url, /*pool_size=*/1);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 1), kT0, kWindow, kNoDeadline));
 
   PgAdmin locker(url);
   auto lock = std::make_unique<pqxx::work>(locker.connection());
   lock->exec("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE");
   absl::StatusOr<ConsumeResult> killed;
-  std::thread victim([&] { killed = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0); });
+  std::thread victim(
+      [&] { killed = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0, kNoDeadline); });
   PgAdmin admin(url);
   ASSERT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(admin) == 1; }));
   admin.QueryInt(
@@ -555,7 +552,8 @@ TEST(PostgresTokenStoreTest, ConnectionKilledMidStatementIsUnavailableAndThenRep
   lock->abort();
 
   EXPECT_THAT(killed, StatusIs(absl::StatusCode::kUnavailable, magiclink::v1::STORE_UNAVAILABLE));
-  absl::StatusOr<ConsumeResult> after = (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0);
+  absl::StatusOr<ConsumeResult> after =
+      (*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0, kNoDeadline);
   ASSERT_OK(after);
   EXPECT_TRUE(after->consumed);  // the killed statement changed nothing
   EXPECT_EQ((*store)->open_connections(), 1);
@@ -592,9 +590,10 @@ TEST(PostgresTokenStoreTest, ByteaArrayLiteralsCarryEveryByteValue) {
 // Batch "b" of 20,000 tokens and 200 batches of 10: tables large enough that
 // a wrong plan would show.
 void InsertOneLargeAndManySmallBatches(TokenStore& store) {
-  ASSERT_OK(store.InsertBatch(MakeBatch("b", 20000), kT0, kWindow));
+  ASSERT_OK(store.InsertBatch(MakeBatch("b", 20000), kT0, kWindow, kNoDeadline));
   for (int i = 0; i < 200; ++i) {
-    ASSERT_OK(store.InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow));
+    ASSERT_OK(
+        store.InsertBatch(MakeBatch(absl::StrCat("small", i), 10), kT0, kWindow, kNoDeadline));
   }
 }
 
@@ -660,7 +659,7 @@ TEST(PostgresTokenStoreTest, StoreConnectionsPlanEachStatementOnce) {
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 20), kT0, kWindow, kNoDeadline));
   // A connection set up as the store sets up each of its own.
   PgAdmin connection(url);
   PreparePostgresStatements(connection.connection());
@@ -726,20 +725,20 @@ TEST(PostgresTokenStoreTest, SweepSkipsRowsAnotherSessionHoldsInsteadOfWaiting) 
   // Were the sweeper to wait for the locked row, it would fail after 2 s.
   auto store = OpenStore(absl::StrCat(base, "?options=-clock_timeout%3D2s"));
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("held", 1), kT0, kWindow));
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("free", 1), kT0, kWindow));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("held", 1), kT0, kWindow, kNoDeadline));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("free", 1), kT0, kWindow, kNoDeadline));
   const absl::Time cutoff = kT0 + kTtl + absl::Hours(1);
 
   PgAdmin other_replica(base);
   auto hold = std::make_unique<pqxx::work>(other_replica.connection());
   hold->exec("SELECT 1 FROM tokens WHERE batch_id = 'held' FOR UPDATE");
-  absl::StatusOr<SweepResult> first = (*store)->Sweep(cutoff, kT0, 100);
+  absl::StatusOr<SweepResult> first = (*store)->Sweep(cutoff, kT0, 100, kNoDeadline);
   ASSERT_OK(first);
   EXPECT_EQ(first->tokens_deleted, 1);
   EXPECT_EQ(first->batches_deleted, 1);
   hold->abort();
 
-  absl::StatusOr<SweepResult> second = (*store)->Sweep(cutoff, kT0, 100);
+  absl::StatusOr<SweepResult> second = (*store)->Sweep(cutoff, kT0, 100, kNoDeadline);
   ASSERT_OK(second);
   EXPECT_EQ(second->tokens_deleted, 1);
   EXPECT_EQ(second->batches_deleted, 1);
@@ -752,24 +751,26 @@ TEST(PostgresTokenStoreTest, SweepDeletesUsedAndRevokedTokensBeforeTheyExpire) {
   ASSERT_FALSE(url.empty());
   auto store = OpenStore(url);
   ASSERT_OK(store);
-  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 3), kT0, kWindow));
-  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1)));
+  ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 3), kT0, kWindow, kNoDeadline));
+  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1), kNoDeadline));
   RevokeTarget revoke;
   revoke.token_hashes = {TokenHash("b", 1)};
-  ASSERT_OK((*store)->Revoke(revoke, kT0 + absl::Minutes(2)));
+  ASSERT_OK((*store)->Revoke(revoke, kT0 + absl::Minutes(2), kNoDeadline));
 
   // The cutoff is before the batch expires: only the spent tokens go.
-  absl::StatusOr<SweepResult> swept = (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100);
+  absl::StatusOr<SweepResult> swept =
+      (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100, kNoDeadline);
   ASSERT_OK(swept);
   EXPECT_EQ(swept->tokens_deleted, 2);
   EXPECT_EQ(swept->batches_deleted, 0);
-  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 0)})).has_value());
-  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 1)})).has_value());
-  EXPECT_TRUE((*(*store)->FindToken({TokenHash("b", 2)})).has_value());
+  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 0)}, kNoDeadline)).has_value());
+  EXPECT_FALSE((*(*store)->FindToken({TokenHash("b", 1)}, kNoDeadline)).has_value());
+  EXPECT_TRUE((*(*store)->FindToken({TokenHash("b", 2)}, kNoDeadline)).has_value());
 
   // Once the last token is used and swept, the empty batch goes too.
-  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 2)}, {}, kT0 + absl::Minutes(3)));
-  absl::StatusOr<SweepResult> rest = (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100);
+  ASSERT_OK((*store)->ConsumeToken({TokenHash("b", 2)}, {}, kT0 + absl::Minutes(3), kNoDeadline));
+  absl::StatusOr<SweepResult> rest =
+      (*store)->Sweep(kT0 + absl::Minutes(30), kT0, 100, kNoDeadline);
   ASSERT_OK(rest);
   EXPECT_EQ(rest->tokens_deleted, 1);
   EXPECT_EQ(rest->batches_deleted, 1);

@@ -51,15 +51,19 @@ TEST(SqliteTokenStoreTest, TwoStoresOnOneFileConsumeATokenExactlyOnce) {
   ASSERT_OK(b);
   constexpr int kTokens = 50;
   for (int i = 0; i < kTokens; ++i) {
-    ASSERT_OK((*a)->InsertBatch(OneTokenBatch(std::to_string(i)), kT0, absl::Hours(1)));
+    ASSERT_OK(
+        (*a)->InsertBatch(OneTokenBatch(std::to_string(i)), kT0, absl::Hours(1), kNoDeadline));
   }
   std::atomic<int> successes{0};
   std::atomic<int> errors{0};
   auto consume_all = [&](TokenStore& store) {
     for (int i = 0; i < kTokens; ++i) {
-      absl::StatusOr<ConsumeResult> r = store.ConsumeToken({"hash-" + std::to_string(i)}, {}, kT0);
-      if (!r.ok()) ++errors;
-      else if (r->consumed) ++successes;
+      absl::StatusOr<ConsumeResult> r =
+          store.ConsumeToken({"hash-" + std::to_string(i)}, {}, kT0, kNoDeadline);
+      if (!r.ok())
+        ++errors;
+      else if (r->consumed)
+        ++successes;
     }
   };
   std::thread ta([&] { consume_all(**a); });
@@ -75,11 +79,11 @@ TEST(SqliteTokenStoreTest, ReopeningKeepsTokensAndDoesNotReapplyMigrations) {
   {
     auto store = SqliteTokenStore::Open(dir.File("db"));
     ASSERT_OK(store);
-    ASSERT_OK((*store)->InsertBatch(OneTokenBatch("b"), kT0, absl::Hours(1)));
+    ASSERT_OK((*store)->InsertBatch(OneTokenBatch("b"), kT0, absl::Hours(1), kNoDeadline));
   }
   auto again = SqliteTokenStore::Open(dir.File("db"));
   ASSERT_OK(again);
-  absl::StatusOr<std::optional<TokenClaims>> found = (*again)->FindToken({"hash-b"});
+  absl::StatusOr<std::optional<TokenClaims>> found = (*again)->FindToken({"hash-b"}, kNoDeadline);
   ASSERT_OK(found);
   EXPECT_TRUE(found->has_value());
 }

@@ -29,8 +29,8 @@ struct PostgresOptions {
   // a free connection.
   int pool_size = 8;
 
-  // Longest wait for a free connection. A call's own deadline
-  // (ScopedStoreDeadline) ends the wait earlier; either way the call fails
+  // Longest wait for a free connection. A call's own deadline (the
+  // TokenStore methods' `deadline`) ends the wait earlier; either way the call fails
   // with UNAVAILABLE (reason STORE_UNAVAILABLE) instead of hanging.
   absl::Duration acquire_timeout = absl::Seconds(2);
 

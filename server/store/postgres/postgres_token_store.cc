@@ -14,7 +14,6 @@
 #include "server/store/postgres/pg_values.h"
 #include "server/store/postgres/statements.h"
 #include "server/store/postgres/store_transaction.h"
-#include "server/store/store_deadline.h"
 
 namespace magiclink {
 namespace {
@@ -260,8 +259,10 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
   return std::unique_ptr<PostgresTokenStore>(new PostgresTokenStore(options, std::move(pool)));
 }
 
-absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
-    const NewBatch& batch, absl::Time now, absl::Duration idempotency_window) {
+absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(const NewBatch& batch,
+                                                                  absl::Time now,
+                                                                  absl::Duration idempotency_window,
+                                                                  absl::Time deadline) {
   // Built before a connection is taken: 10,000 tokens take a few ms to encode.
   const TokenArrays arrays = ToArrays(batch.tokens);
   std::string emails;
@@ -272,8 +273,7 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
     emails = TextArrayLiteral(list);
   }
   return Run<InsertBatchResult>(
-      "InsertBatch", ScopedStoreDeadline::Current(),
-      [&](StoreTransaction& tx) -> absl::StatusOr<InsertBatchResult> {
+      "InsertBatch", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<InsertBatchResult> {
         InsertBatchResult result;
         absl::StatusOr<std::optional<ExistingBatch>> existing =
             InsertBatchRow(tx, batch, now, idempotency_window);
@@ -295,11 +295,10 @@ absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
       });
 }
 
-absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
-    const std::string& batch_id) {
+absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(const std::string& batch_id,
+                                                                       absl::Time deadline) {
   return Run<std::vector<LinkRecord>>(
-      "BatchLinks", ScopedStoreDeadline::Current(),
-      [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<LinkRecord>> {
+      "BatchLinks", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<LinkRecord>> {
         pqxx::result rows = tx.Read(pgsql::kBatchLinks, batch_id);
         std::vector<LinkRecord> links;
         links.reserve(rows.size());
@@ -309,12 +308,13 @@ absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(
 }
 
 absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
-    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now) {
+    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now,
+    absl::Time deadline) {
   ConsumeCall call;
   call.token_hashes = &token_hashes;
   call.request = &request;
   call.now = now;
-  call.deadline = ScopedStoreDeadline::Current();
+  call.deadline = deadline;
   consumes_.Run(call);
   return std::move(call.result);
 }
@@ -425,10 +425,10 @@ absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> PostgresTokenStore::C
 }
 
 absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
-    const std::vector<std::string>& token_hashes) {
+    const std::vector<std::string>& token_hashes, absl::Time deadline) {
   const std::string hashes = ByteaArrayLiteral(token_hashes);
   return Run<std::optional<TokenClaims>>(
-      "FindToken", ScopedStoreDeadline::Current(),
+      "FindToken", deadline,
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<TokenClaims>> {
         pqxx::result rows = tx.Read(pgsql::kFindToken, hashes);
         if (rows.empty()) return std::nullopt;
@@ -438,27 +438,26 @@ absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
       });
 }
 
-absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, absl::Time now) {
+absl::StatusOr<int64_t> PostgresTokenStore::Revoke(const RevokeTarget& target, absl::Time now,
+                                                   absl::Time deadline) {
   const std::string hashes = ByteaArrayLiteral(target.token_hashes);
-  return Run<int64_t>("Revoke", ScopedStoreDeadline::Current(),
-                      [&](StoreTransaction& tx) -> absl::StatusOr<int64_t> {
-                        pqxx::result r;
-                        if (!target.batch_id.empty()) {
-                          r = tx.Autocommit(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
-                        } else if (!target.email.empty()) {
-                          r = tx.Autocommit(pgsql::kRevokeByEmail, target.email, target.purpose,
-                                            ToMicros(now));
-                        } else {
-                          r = tx.Autocommit(pgsql::kRevokeByHash, hashes, ToMicros(now));
-                        }
-                        return static_cast<int64_t>(r.affected_rows());
-                      });
+  return Run<int64_t>("Revoke", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<int64_t> {
+    pqxx::result r;
+    if (!target.batch_id.empty()) {
+      r = tx.Autocommit(pgsql::kRevokeByBatch, target.batch_id, ToMicros(now));
+    } else if (!target.email.empty()) {
+      r = tx.Autocommit(pgsql::kRevokeByEmail, target.email, target.purpose, ToMicros(now));
+    } else {
+      r = tx.Autocommit(pgsql::kRevokeByHash, hashes, ToMicros(now));
+    }
+    return static_cast<int64_t>(r.affected_rows());
+  });
 }
 
 absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
-    const std::string& batch_id, absl::Time now) {
+    const std::string& batch_id, absl::Time now, absl::Time deadline) {
   return Run<std::optional<BatchSummary>>(
-      "GetBatch", ScopedStoreDeadline::Current(),
+      "GetBatch", deadline,
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<BatchSummary>> {
         pqxx::result rows = tx.Read(pgsql::kBatchSummary, batch_id, ToMicros(now));
         if (rows.empty()) return std::nullopt;
@@ -480,12 +479,11 @@ absl::StatusOr<std::optional<BatchSummary>> PostgresTokenStore::GetBatch(
 
 absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
     const std::string& batch_id, std::optional<TokenState> state, int after_position, int limit,
-    absl::Time now) {
+    absl::Time now, absl::Time deadline) {
   // One row more than asked tells whether another page follows.
   const int64_t fetch = static_cast<int64_t>(std::max(limit, 0)) + 1;
   return Run<std::optional<LinkPage>>(
-      "ListLinks", ScopedStoreDeadline::Current(),
-      [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<LinkPage>> {
+      "ListLinks", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<LinkPage>> {
         pqxx::result rows = tx.Read(pgsql::kListLinks, batch_id, after_position, StateCode(state),
                                     ToMicros(now), fetch);
         if (rows.empty()) return std::nullopt;  // no such batch
@@ -503,13 +501,15 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
 }
 
 absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
-                                                      absl::Time replay_cutoff, int max_rows) {
+                                                      absl::Time replay_cutoff, int max_rows,
+                                                      absl::Time deadline) {
   if (max_rows <= 0) return SweepResult{};
   // One bounded statement per transaction: a sweep holds its row locks only
   // for one chunk, and an interrupted sweep leaves nothing to undo. No call
-  // waits for it, so each statement gets the configured statement timeout.
+  // waits for it (kNoDeadline), so each statement gets the configured
+  // statement timeout.
   auto sweep = [&](pgsql::Sweep statement, const char* name, auto... args) {
-    return Run<pqxx::result>(name, absl::InfiniteFuture(),
+    return Run<pqxx::result>(name, deadline,
                              [&](StoreTransaction& tx) -> absl::StatusOr<pqxx::result> {
                                pqxx::result r = tx.Params(name, SweepSql(statement), args...);
                                tx.Commit();
@@ -545,7 +545,7 @@ absl::StatusOr<SweepResult> PostgresTokenStore::Sweep(absl::Time token_cutoff,
 }
 
 absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
-    const std::vector<KeyCheck>& checks) {
+    const std::vector<KeyCheck>& checks, absl::Time deadline) {
   std::vector<std::string> ids, values;
   for (const KeyCheck& check : checks) {
     ids.push_back(check.key_id);
@@ -554,7 +554,7 @@ absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
   const std::string id_array = TextArrayLiteral(ids);
   const std::string value_array = TextArrayLiteral(values);
   return Run<std::vector<KeyCheck>>(
-      "RecordKeyChecks", ScopedStoreDeadline::Current(),
+      "RecordKeyChecks", deadline,
       [&](StoreTransaction& tx) -> absl::StatusOr<std::vector<KeyCheck>> {
         // Read committed: the read sees what a racing replica committed
         // while this insert waited for it.
@@ -568,8 +568,8 @@ absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
       });
 }
 
-absl::Status PostgresTokenStore::Ping() {
-  return Run<bool>("Ping", ScopedStoreDeadline::Current(),
+absl::Status PostgresTokenStore::Ping(absl::Time deadline) {
+  return Run<bool>("Ping", deadline,
                    [&](StoreTransaction& tx) -> absl::StatusOr<bool> {
                      tx.ReadSql("ping", "SELECT 1");
                      return true;

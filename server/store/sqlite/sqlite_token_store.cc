@@ -79,10 +79,14 @@ std::optional<absl::Time> OptionalTime(const SqliteStatement& s, int column) {
 int StateCode(std::optional<TokenState> state) {
   if (!state) return 0;
   switch (*state) {
-    case TokenState::kOutstanding: return 1;
-    case TokenState::kConsumed: return 2;
-    case TokenState::kRevoked: return 3;
-    case TokenState::kExpired: return 4;
+    case TokenState::kOutstanding:
+      return 1;
+    case TokenState::kConsumed:
+      return 2;
+    case TokenState::kRevoked:
+      return 3;
+    case TokenState::kExpired:
+      return 4;
   }
   return 0;
 }
@@ -176,7 +180,8 @@ absl::StatusOr<int64_t> SqliteTokenStore::RevokePreviousLocked(const NewBatch& b
 
 absl::StatusOr<InsertBatchResult> SqliteTokenStore::InsertBatch(const NewBatch& batch,
                                                                 absl::Time now,
-                                                                absl::Duration idempotency_window) {
+                                                                absl::Duration idempotency_window,
+                                                                absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return InTransaction(*db_, [&]() -> absl::StatusOr<InsertBatchResult> {
     InsertBatchResult result;
@@ -233,7 +238,8 @@ absl::StatusOr<InsertBatchResult> SqliteTokenStore::InsertBatch(const NewBatch& 
   });
 }
 
-absl::StatusOr<std::vector<LinkRecord>> SqliteTokenStore::BatchLinks(const std::string& batch_id) {
+absl::StatusOr<std::vector<LinkRecord>> SqliteTokenStore::BatchLinks(const std::string& batch_id,
+                                                                     absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(kBatchLinks);
   if (!stmt.ok()) return stmt.status();
@@ -256,10 +262,10 @@ absl::StatusOr<std::vector<LinkRecord>> SqliteTokenStore::BatchLinks(const std::
 
 absl::StatusOr<std::optional<TokenClaims>> SqliteTokenStore::FindLocked(
     const std::vector<std::string>& token_hashes) {
-  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(
-      absl::StrCat("SELECT ", kClaimsColumns,
-                   " FROM tokens t JOIN batches b ON b.batch_id = t.batch_id "
-                   "WHERE t.token_hash = ?1"));
+  absl::StatusOr<SqliteStatement*> stmt =
+      db_->Prepare(absl::StrCat("SELECT ", kClaimsColumns,
+                                " FROM tokens t JOIN batches b ON b.batch_id = t.batch_id "
+                                "WHERE t.token_hash = ?1"));
   if (!stmt.ok()) return stmt.status();
   SqliteStatement& s = **stmt;
   for (const std::string& hash : token_hashes) {
@@ -278,7 +284,8 @@ absl::StatusOr<std::optional<TokenClaims>> SqliteTokenStore::FindLocked(
 }
 
 absl::StatusOr<ConsumeResult> SqliteTokenStore::ConsumeToken(
-    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now) {
+    const std::vector<std::string>& token_hashes, const ConsumeRequest& request, absl::Time now,
+    absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return InTransaction(*db_, [&]() -> absl::StatusOr<ConsumeResult> {
     ConsumeResult result;
@@ -307,12 +314,13 @@ absl::StatusOr<ConsumeResult> SqliteTokenStore::ConsumeToken(
 }
 
 absl::StatusOr<std::optional<TokenClaims>> SqliteTokenStore::FindToken(
-    const std::vector<std::string>& token_hashes) {
+    const std::vector<std::string>& token_hashes, absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return FindLocked(token_hashes);
 }
 
-absl::StatusOr<int64_t> SqliteTokenStore::Revoke(const RevokeTarget& target, absl::Time now) {
+absl::StatusOr<int64_t> SqliteTokenStore::Revoke(const RevokeTarget& target, absl::Time now,
+                                                 absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return InTransaction(*db_, [&]() -> absl::StatusOr<int64_t> {
     if (!target.batch_id.empty()) {
@@ -343,7 +351,8 @@ absl::StatusOr<int64_t> SqliteTokenStore::Revoke(const RevokeTarget& target, abs
 }
 
 absl::StatusOr<std::optional<BatchSummary>> SqliteTokenStore::GetBatch(const std::string& batch_id,
-                                                                       absl::Time now) {
+                                                                       absl::Time now,
+                                                                       absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(kBatchSummary);
   if (!stmt.ok()) return stmt.status();
@@ -368,9 +377,11 @@ absl::StatusOr<std::optional<BatchSummary>> SqliteTokenStore::GetBatch(const std
   return std::optional<BatchSummary>(std::move(b));
 }
 
-absl::StatusOr<std::optional<LinkPage>> SqliteTokenStore::ListLinks(
-    const std::string& batch_id, std::optional<TokenState> state, int after_position, int limit,
-    absl::Time now) {
+absl::StatusOr<std::optional<LinkPage>> SqliteTokenStore::ListLinks(const std::string& batch_id,
+                                                                    std::optional<TokenState> state,
+                                                                    int after_position, int limit,
+                                                                    absl::Time now,
+                                                                    absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<SqliteStatement*> exists = db_->Prepare(kBatchExists);
   if (!exists.ok()) return exists.status();
@@ -404,7 +415,8 @@ absl::StatusOr<std::optional<LinkPage>> SqliteTokenStore::ListLinks(
 }
 
 absl::StatusOr<SweepResult> SqliteTokenStore::Sweep(absl::Time token_cutoff,
-                                                    absl::Time replay_cutoff, int max_rows) {
+                                                    absl::Time replay_cutoff, int max_rows,
+                                                    absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return InTransaction(*db_, [&]() -> absl::StatusOr<SweepResult> {
     SweepResult result;
@@ -428,7 +440,7 @@ absl::StatusOr<SweepResult> SqliteTokenStore::Sweep(absl::Time token_cutoff,
 }
 
 absl::StatusOr<std::vector<KeyCheck>> SqliteTokenStore::RecordKeyChecks(
-    const std::vector<KeyCheck>& checks) {
+    const std::vector<KeyCheck>& checks, absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   return InTransaction(*db_, [&]() -> absl::StatusOr<std::vector<KeyCheck>> {
     for (const KeyCheck& check : checks) {
@@ -460,7 +472,7 @@ absl::StatusOr<std::vector<KeyCheck>> SqliteTokenStore::RecordKeyChecks(
   });
 }
 
-absl::Status SqliteTokenStore::Ping() {
+absl::Status SqliteTokenStore::Ping(absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<SqliteStatement*> s = db_->Prepare("SELECT 1");
   if (!s.ok()) return s.status();
