@@ -12,15 +12,21 @@ int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
 
-std::optional<absl::Time> OptionalTime(const pqxx::field& field) {
-  if (field.is_null()) return std::nullopt;
-  return FromMicros(field.as<int64_t>());
-}
-
 std::string Bytes(const pqxx::field& field) {
   if (field.is_null()) return std::string();
   return pqxx::binarystring(field).str();
 }
+
+std::string PgRow::Text(int column) const { return row_[column].as<std::string>(); }
+
+int64_t PgRow::Int(int column) const { return row_[column].as<int64_t>(); }
+
+std::optional<int64_t> PgRow::OptionalInt(int column) const {
+  if (row_[column].is_null()) return std::nullopt;
+  return row_[column].as<int64_t>();
+}
+
+std::string PgRow::Blob(int column) const { return Bytes(row_[column]); }
 
 void AppendArrayElement(std::string& literal, absl::string_view value) {
   // Quoted, so NULL, commas, braces and spaces are plain text; inside the

@@ -19,6 +19,7 @@
 
 namespace pqxx {
 class field;
+class row;
 }  // namespace pqxx
 
 namespace magiclink {
@@ -27,11 +28,21 @@ namespace magiclink {
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t micros);
 
-// A bigint micros column; nullopt when NULL.
-std::optional<absl::Time> OptionalTime(const pqxx::field& field);
-
 // The raw bytes of a bytea column ("" when NULL).
 std::string Bytes(const pqxx::field& field);
+
+// A result row as token_rows' readers read it (token_rows.h).
+class PgRow {
+ public:
+  explicit PgRow(const pqxx::row& row) : row_(row) {}
+  std::string Text(int column) const;
+  int64_t Int(int column) const;
+  std::optional<int64_t> OptionalInt(int column) const;  // nullopt: NULL
+  std::string Blob(int column) const;                    // bytea; "": NULL
+
+ private:
+  const pqxx::row& row_;
+};
 
 // Appends `value` to an array literal as a quoted element.
 void AppendArrayElement(std::string& literal, absl::string_view value);

@@ -14,6 +14,7 @@
 #include "server/store/postgres/pg_values.h"
 #include "server/store/postgres/statements.h"
 #include "server/store/postgres/store_transaction.h"
+#include "server/store/token_rows.h"
 
 namespace magiclink {
 namespace {
@@ -22,60 +23,12 @@ namespace {
 // it (its holder rolled back, or its old batch was forgotten meanwhile).
 constexpr int kMaxRequestIdRounds = 3;
 
-absl::Status Internal(absl::string_view message) {
-  return ErrorWithReason(absl::StatusCode::kInternal, v1::INTERNAL, message);
-}
-
 // The answer of a call whose deadline came before its statement could run or
 // finish: nothing was changed.
 absl::Status OutOfTime(absl::string_view operation) {
   return ErrorWithReason(absl::StatusCode::kDeadlineExceeded, v1::STORE_UNAVAILABLE,
                          absl::StrCat("the call's deadline passed before PostgreSQL completed ",
                                       operation, "; nothing was changed"));
-}
-
-absl::StatusOr<TokenClaims> ReadClaims(const pqxx::row& row) {
-  TokenClaims c;
-  c.batch_id = row[pgsql::kClaimsBatchId].as<std::string>();
-  c.position = row[pgsql::kClaimsPosition].as<int>();
-  c.email = row[pgsql::kClaimsEmail].as<std::string>();
-  c.purpose = row[pgsql::kClaimsPurpose].as<std::string>();
-  absl::StatusOr<Metadata> metadata = DecodeMetadataJson(row[pgsql::kClaimsMetadata].c_str());
-  if (!metadata.ok()) return Internal("a stored token has malformed metadata");
-  c.metadata = *std::move(metadata);
-  c.redirect_url = row[pgsql::kClaimsRedirectUrl].as<std::string>();
-  c.issued_at = FromMicros(row[pgsql::kClaimsIssuedAt].as<int64_t>());
-  c.expires_at = FromMicros(row[pgsql::kClaimsExpiresAt].as<int64_t>());
-  c.consumed_at = OptionalTime(row[pgsql::kClaimsConsumedAt]);
-  c.revoked_at = OptionalTime(row[pgsql::kClaimsRevokedAt]);
-  c.consume_key_hash = Bytes(row[pgsql::kClaimsConsumeKeyHash]);
-  return c;
-}
-
-LinkRecord ReadLink(const pqxx::row& row) {
-  LinkRecord l;
-  l.position = row[pgsql::kLinkPosition].as<int>();
-  l.email = row[pgsql::kLinkEmail].as<std::string>();
-  l.issued_at = FromMicros(row[pgsql::kLinkIssuedAt].as<int64_t>());
-  l.expires_at = FromMicros(row[pgsql::kLinkExpiresAt].as<int64_t>());
-  l.consumed_at = OptionalTime(row[pgsql::kLinkConsumedAt]);
-  l.revoked_at = OptionalTime(row[pgsql::kLinkRevokedAt]);
-  return l;
-}
-
-int StateCode(std::optional<TokenState> state) {
-  if (!state) return pgsql::kAnyState;
-  switch (*state) {
-    case TokenState::kOutstanding:
-      return pgsql::kOutstandingState;
-    case TokenState::kConsumed:
-      return pgsql::kConsumedState;
-    case TokenState::kRevoked:
-      return pgsql::kRevokedState;
-    case TokenState::kExpired:
-      return pgsql::kExpiredState;
-  }
-  return pgsql::kAnyState;
 }
 
 // The per-token columns of a batch as array literals for kInsertTokens.
@@ -302,7 +255,7 @@ absl::StatusOr<std::vector<LinkRecord>> PostgresTokenStore::BatchLinks(const std
         pqxx::result rows = tx.Read(pgsql::kBatchLinks, batch_id);
         std::vector<LinkRecord> links;
         links.reserve(rows.size());
-        for (const pqxx::row& row : rows) links.push_back(ReadLink(row));
+        for (const pqxx::row& row : rows) links.push_back(token_rows::ReadLink(PgRow(row)));
         return links;
       });
 }
@@ -394,7 +347,7 @@ absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> PostgresTokenStore::C
           const int item = row[pgsql::kClaimsBatchItem].as<int>();
           if (item < 0 || static_cast<size_t>(item) >= calls.size() || answered[item]) return;
           answered[item] = true;
-          absl::StatusOr<TokenClaims> claims = ReadClaims(row);
+          absl::StatusOr<TokenClaims> claims = token_rows::ReadClaims(PgRow(row));
           if (!claims.ok()) {
             out[item] = claims.status();
             return;
@@ -432,7 +385,7 @@ absl::StatusOr<std::optional<TokenClaims>> PostgresTokenStore::FindToken(
       [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<TokenClaims>> {
         pqxx::result rows = tx.Read(pgsql::kFindToken, hashes);
         if (rows.empty()) return std::nullopt;
-        absl::StatusOr<TokenClaims> claims = ReadClaims(rows[0]);
+        absl::StatusOr<TokenClaims> claims = token_rows::ReadClaims(PgRow(rows[0]));
         if (!claims.ok()) return claims.status();
         return std::optional<TokenClaims>(*std::move(claims));
       });
@@ -484,17 +437,17 @@ absl::StatusOr<std::optional<LinkPage>> PostgresTokenStore::ListLinks(
   const int64_t fetch = static_cast<int64_t>(std::max(limit, 0)) + 1;
   return Run<std::optional<LinkPage>>(
       "ListLinks", deadline, [&](StoreTransaction& tx) -> absl::StatusOr<std::optional<LinkPage>> {
-        pqxx::result rows = tx.Read(pgsql::kListLinks, batch_id, after_position, StateCode(state),
-                                    ToMicros(now), fetch);
+        pqxx::result rows = tx.Read(pgsql::kListLinks, batch_id, after_position,
+                                    token_rows::StateFilterCode(state), ToMicros(now), fetch);
         if (rows.empty()) return std::nullopt;  // no such batch
         LinkPage page;
         for (const pqxx::row& row : rows) {
-          if (row[pgsql::kLinkPosition].is_null()) break;  // the batch has no such links
+          if (row[token_rows::kLinkPosition].is_null()) break;  // the batch has no such links
           if (static_cast<int>(page.links.size()) == limit) {
             page.more = true;
             break;
           }
-          page.links.push_back(ReadLink(row));
+          page.links.push_back(token_rows::ReadLink(PgRow(row)));
         }
         return std::optional<LinkPage>(std::move(page));
       });

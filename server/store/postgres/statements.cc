@@ -7,17 +7,20 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "pqxx/nontransaction"
+#include "server/store/token_rows.h"
 
 namespace magiclink {
 namespace {
 
-// A token's claims, from tokens t joined with its batch b.
+// A token's claims (token_rows::ClaimsColumn), from tokens t joined with its
+// batch b.
 constexpr char kClaimsColumns[] =
     "t.batch_id, t.position, t.email, t.purpose, t.metadata, b.redirect_url, "
     "magiclink_micros(b.created_at), magiclink_micros(t.expires_at), "
     "magiclink_micros(t.consumed_at), magiclink_micros(t.revoked_at), t.consume_key_hash";
 
-// A link's listing, from the token columns of `t` and its batch b.
+// A link's listing (token_rows::LinkColumn), from the token columns of `t`
+// and its batch b.
 std::string LinkColumns(absl::string_view t) {
   return absl::StrCat(t, ".position, ", t, ".email, magiclink_micros(b.created_at), ",
                       "magiclink_micros(", t, ".expires_at), magiclink_micros(", t,
@@ -171,31 +174,23 @@ const std::vector<Statement>& Statements() {
       // One row when the batch exists (counts are 0 once its tokens are
       // swept), none when it does not. $1 batch_id $2 now.
       {pgsql::kBatchSummary,
-       "SELECT b.purpose, b.issued_by, b.redirect_url, magiclink_micros(b.created_at), b.total, "
-       "count(*) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL "
-       "  AND t.expires_at > magiclink_time($2)), "
-       "count(*) FILTER (WHERE t.consumed_at IS NOT NULL AND t.revoked_at IS NULL), "
-       "count(*) FILTER (WHERE t.revoked_at IS NOT NULL), "
-       "count(*) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL "
-       "  AND t.expires_at <= magiclink_time($2)) "
-       "FROM batches b LEFT JOIN tokens t ON t.batch_id = b.batch_id "
-       "WHERE b.batch_id = $1 GROUP BY b.batch_id"},
+       absl::StrCat(
+           "SELECT b.purpose, b.issued_by, b.redirect_url, magiclink_micros(b.created_at), "
+           "b.total, ",
+           token_rows::CountsByStateSql("t", "magiclink_time($2)"),
+           " FROM batches b LEFT JOIN tokens t ON t.batch_id = b.batch_id "
+           "WHERE b.batch_id = $1 GROUP BY b.batch_id")},
       // A page of a batch's links and whether the batch exists, in one round
       // trip: no row for an unknown batch, one row of NULLs for an empty page.
-      // $1 batch_id $2 after position $3 state code (pgsql::k*State) $4 now
-      // $5 limit.
+      // $1 batch_id $2 after position $3 state filter code
+      // (token_rows::StateFilterCode) $4 now $5 limit.
       {pgsql::kListLinks,
        absl::StrCat(
            "SELECT ", LinkColumns("l"), " FROM batches b LEFT JOIN LATERAL (",
            "SELECT position, email, expires_at, consumed_at, revoked_at FROM tokens t "
-           "WHERE t.batch_id = b.batch_id AND t.position > $2 AND ($3 = 0 "
-           "OR ($3 = 1 AND consumed_at IS NULL AND revoked_at IS NULL "
-           "  AND expires_at > magiclink_time($4)) "
-           "OR ($3 = 2 AND consumed_at IS NOT NULL AND revoked_at IS NULL) "
-           "OR ($3 = 3 AND revoked_at IS NOT NULL) "
-           "OR ($3 = 4 AND consumed_at IS NULL AND revoked_at IS NULL "
-           "  AND expires_at <= magiclink_time($4))) "
-           "ORDER BY position LIMIT $5) l ON true WHERE b.batch_id = $1 ORDER BY l.position")},
+           "WHERE t.batch_id = b.batch_id AND t.position > $2 AND ",
+           token_rows::StateFilterSql("$3", "", "magiclink_time($4)"),
+           " ORDER BY position LIMIT $5) l ON true WHERE b.batch_id = $1 ORDER BY l.position")},
       // Start-up: each key's check value unless its id has one. Of replicas
       // starting at once, the first insert wins; the others wait for its
       // commit and then do nothing. $1 key ids (text[]) $2 check values (text[]).

@@ -24,6 +24,7 @@
 #include "pqxx/connection"
 #include "pqxx/result"
 #include "pqxx/transaction_base"
+#include "server/store/token_rows.h"
 
 namespace magiclink {
 namespace pgsql {
@@ -49,39 +50,11 @@ inline constexpr char kKeyChecks[] = "key_checks";
 // The sweeper's statements (see SweepSql).
 enum class Sweep { kExpiredTokens, kSpentTokens, kEmptyBatches, kPurgeReplays };
 
-// Column order of kConsumeBatch, kFindTokens and kFindToken rows (ReadClaims
-// reads them); kConsumeBatch and kFindTokens add the call's place in the batch.
-enum ClaimsColumn {
-  kClaimsBatchId,
-  kClaimsPosition,
-  kClaimsEmail,
-  kClaimsPurpose,
-  kClaimsMetadata,
-  kClaimsRedirectUrl,
-  kClaimsIssuedAt,
-  kClaimsExpiresAt,
-  kClaimsConsumedAt,
-  kClaimsRevokedAt,
-  kClaimsConsumeKeyHash,
-  kClaimsBatchItem,
-};
-
-// Column order of kBatchLinks and kListLinks rows (ReadLink reads them).
-enum LinkColumn {
-  kLinkPosition,
-  kLinkEmail,
-  kLinkIssuedAt,
-  kLinkExpiresAt,
-  kLinkConsumedAt,
-  kLinkRevokedAt,
-};
-
-// The state filter codes of kListLinks.
-inline constexpr int kAnyState = 0;
-inline constexpr int kOutstandingState = 1;
-inline constexpr int kConsumedState = 2;
-inline constexpr int kRevokedState = 3;
-inline constexpr int kExpiredState = 4;
+// kConsumeBatch, kFindTokens and kFindToken select claims rows
+// (token_rows::ClaimsColumn); kConsumeBatch and kFindTokens add the call's
+// place in the batch after them. kBatchLinks and kListLinks select link
+// rows (token_rows::LinkColumn).
+inline constexpr int kClaimsBatchItem = token_rows::kClaimsColumns;
 
 }  // namespace pgsql
 

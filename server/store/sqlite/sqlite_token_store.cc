@@ -3,11 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "server/core/errors.h"
 #include "server/store/sqlite/migrations.h"
+#include "server/store/token_rows.h"
 
 namespace magiclink {
 namespace {
 
 // Named statements. Times are microseconds since the Unix epoch.
+// In token_rows::ClaimsColumn order.
 constexpr char kClaimsColumns[] =
     "t.batch_id, t.position, t.email, t.purpose, t.metadata, b.redirect_url, t.issued_at, "
     "t.expires_at, t.consumed_at, t.revoked_at, t.consume_key_hash";
@@ -41,23 +43,25 @@ constexpr char kConsume[] =
     "UPDATE tokens SET consumed_at = ?1, consume_key_hash = ?2 WHERE token_hash = ?3 "
     "AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 "
     "AND (?4 = '' OR purpose = ?4)";
-constexpr char kBatchLinks[] =
-    "SELECT position, email, issued_at, expires_at, consumed_at, revoked_at FROM tokens "
-    "WHERE batch_id = ?1 AND position > ?2 AND (?3 = 0 "
-    " OR (?3 = 1 AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?4) "
-    " OR (?3 = 2 AND consumed_at IS NOT NULL AND revoked_at IS NULL) "
-    " OR (?3 = 3 AND revoked_at IS NOT NULL) "
-    " OR (?3 = 4 AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at <= ?4)) "
-    "ORDER BY position LIMIT ?5";
+// Links in token_rows::LinkColumn order. ?1 batch_id ?2 after position
+// ?3 state filter code (token_rows::StateFilterCode) ?4 now ?5 limit.
+const std::string& BatchLinksSql() {
+  static const auto* const kSql = new std::string(absl::StrCat(
+      "SELECT position, email, issued_at, expires_at, consumed_at, revoked_at FROM tokens "
+      "WHERE batch_id = ?1 AND position > ?2 AND ",
+      token_rows::StateFilterSql("?3", "", "?4"), " ORDER BY position LIMIT ?5"));
+  return *kSql;
+}
 constexpr char kBatchExists[] = "SELECT 1 FROM batches WHERE batch_id = ?1";
-constexpr char kBatchSummary[] =
-    "SELECT b.purpose, b.issued_by, b.redirect_url, b.created_at, b.total, "
-    " COALESCE(SUM(t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > ?2), 0), "
-    " COALESCE(SUM(t.consumed_at IS NOT NULL AND t.revoked_at IS NULL), 0), "
-    " COALESCE(SUM(t.revoked_at IS NOT NULL), 0), "
-    " COALESCE(SUM(t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at <= ?2), 0) "
-    "FROM batches b LEFT JOIN tokens t ON t.batch_id = b.batch_id WHERE b.batch_id = ?1 "
-    "GROUP BY b.batch_id";
+// ?1 batch_id ?2 now.
+const std::string& BatchSummarySql() {
+  static const auto* const kSql = new std::string(
+      absl::StrCat("SELECT b.purpose, b.issued_by, b.redirect_url, b.created_at, b.total, ",
+                   token_rows::CountsByStateSql("t", "?2"),
+                   " FROM batches b LEFT JOIN tokens t ON t.batch_id = b.batch_id "
+                   "WHERE b.batch_id = ?1 GROUP BY b.batch_id"));
+  return *kSql;
+}
 constexpr char kSweepTokens[] =
     "DELETE FROM tokens WHERE token_hash IN (SELECT token_hash FROM tokens "
     "WHERE expires_at < ?1 OR consumed_at < ?1 OR revoked_at < ?1 LIMIT ?2)";
@@ -71,55 +75,6 @@ constexpr char kPurgeReplays[] =
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
-std::optional<absl::Time> OptionalTime(const SqliteStatement& s, int column) {
-  std::optional<int64_t> v = s.OptionalInt(column);
-  return v ? std::optional<absl::Time>(FromMicros(*v)) : std::nullopt;
-}
-
-int StateCode(std::optional<TokenState> state) {
-  if (!state) return 0;
-  switch (*state) {
-    case TokenState::kOutstanding:
-      return 1;
-    case TokenState::kConsumed:
-      return 2;
-    case TokenState::kRevoked:
-      return 3;
-    case TokenState::kExpired:
-      return 4;
-  }
-  return 0;
-}
-
-absl::StatusOr<TokenClaims> ReadClaims(const SqliteStatement& s) {
-  TokenClaims c;
-  c.batch_id = s.Text(0);
-  c.position = static_cast<int>(s.Int(1));
-  c.email = s.Text(2);
-  c.purpose = s.Text(3);
-  absl::StatusOr<Metadata> metadata = DecodeMetadataJson(s.Text(4));
-  if (!metadata.ok()) return metadata.status();
-  c.metadata = *std::move(metadata);
-  c.redirect_url = s.Text(5);
-  c.issued_at = FromMicros(s.Int(6));
-  c.expires_at = FromMicros(s.Int(7));
-  c.consumed_at = OptionalTime(s, 8);
-  c.revoked_at = OptionalTime(s, 9);
-  c.consume_key_hash = s.Blob(10);
-  return c;
-}
-
-LinkRecord ReadLink(const SqliteStatement& s) {
-  LinkRecord l;
-  l.position = static_cast<int>(s.Int(0));
-  l.email = s.Text(1);
-  l.issued_at = FromMicros(s.Int(2));
-  l.expires_at = FromMicros(s.Int(3));
-  l.consumed_at = OptionalTime(s, 4);
-  l.revoked_at = OptionalTime(s, 5);
-  return l;
-}
-
 // Runs `statement` bound by `bind` and returns the number of rows changed.
 template <typename Bind>
 absl::StatusOr<int64_t> RunUpdate(SqliteDb& db, const char* sql, Bind&& bind) {
@@ -241,7 +196,7 @@ absl::StatusOr<InsertBatchResult> SqliteTokenStore::InsertBatch(const NewBatch& 
 absl::StatusOr<std::vector<LinkRecord>> SqliteTokenStore::BatchLinks(const std::string& batch_id,
                                                                      absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(kBatchLinks);
+  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(BatchLinksSql());
   if (!stmt.ok()) return stmt.status();
   SqliteStatement& s = **stmt;
   s.BindText(1, batch_id);
@@ -254,7 +209,7 @@ absl::StatusOr<std::vector<LinkRecord>> SqliteTokenStore::BatchLinks(const std::
     absl::StatusOr<bool> row = s.Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    out.push_back(ReadLink(s));
+    out.push_back(token_rows::ReadLink(s));
   }
   s.Reset();
   return out;
@@ -273,7 +228,7 @@ absl::StatusOr<std::optional<TokenClaims>> SqliteTokenStore::FindLocked(
     absl::StatusOr<bool> row = s.Step();
     if (!row.ok()) return row.status();
     if (*row) {
-      absl::StatusOr<TokenClaims> claims = ReadClaims(s);
+      absl::StatusOr<TokenClaims> claims = token_rows::ReadClaims(s);
       s.Reset();
       if (!claims.ok()) return claims.status();
       return std::optional<TokenClaims>(*std::move(claims));
@@ -354,7 +309,7 @@ absl::StatusOr<std::optional<BatchSummary>> SqliteTokenStore::GetBatch(const std
                                                                        absl::Time now,
                                                                        absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(kBatchSummary);
+  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(BatchSummarySql());
   if (!stmt.ok()) return stmt.status();
   SqliteStatement& s = **stmt;
   s.BindText(1, batch_id);
@@ -391,12 +346,12 @@ absl::StatusOr<std::optional<LinkPage>> SqliteTokenStore::ListLinks(const std::s
   if (!found.ok()) return found.status();
   if (!*found) return std::nullopt;
 
-  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(kBatchLinks);
+  absl::StatusOr<SqliteStatement*> stmt = db_->Prepare(BatchLinksSql());
   if (!stmt.ok()) return stmt.status();
   SqliteStatement& s = **stmt;
   s.BindText(1, batch_id);
   s.BindInt(2, after_position);
-  s.BindInt(3, StateCode(state));
+  s.BindInt(3, token_rows::StateFilterCode(state));
   s.BindInt(4, Micros(now));
   s.BindInt(5, static_cast<int64_t>(limit) + 1);  // one more tells whether a next page exists
   LinkPage page;
@@ -408,7 +363,7 @@ absl::StatusOr<std::optional<LinkPage>> SqliteTokenStore::ListLinks(const std::s
       page.more = true;
       break;
     }
-    page.links.push_back(ReadLink(s));
+    page.links.push_back(token_rows::ReadLink(s));
   }
   s.Reset();
   return std::optional<LinkPage>(std::move(page));
