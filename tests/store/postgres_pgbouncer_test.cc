@@ -122,37 +122,7 @@ TEST(PgbouncerTest, AWriteStuckPastItsDeadlineIsCancelledAndChangesNothing) {
   const NewBatch batch = Batch("held", 2);
   const absl::Time now = batch.created_at + absl::Minutes(1);
   ASSERT_OK((*store)->InsertBatch(batch, batch.created_at, absl::Hours(24), kNoDeadline).status());
-  PgAdmin locker(direct);
-  auto hold = std::make_unique<pqxx::work>(locker.connection());
-  ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
-                              pqxx::binarystring(batch.tokens[0].token_hash))
-                .size(),
-            1u);
-  for (const bool consume : {false, true}) {
-    const absl::Time start = absl::Now();
-    const absl::Time deadline = start + absl::Milliseconds(500);
-    absl::Status status;
-    if (consume) {
-      status = (*store)->ConsumeToken({batch.tokens[0].token_hash}, {}, now, deadline).status();
-    } else {
-      RevokeTarget target;
-      target.token_hashes = {batch.tokens[0].token_hash};
-      status = (*store)->Revoke(target, now, deadline).status();
-    }
-    EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume << status;
-    EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500)) << consume;
-  }
-  absl::StatusOr<ConsumeResult> other =
-      (*store)->ConsumeToken({batch.tokens[1].token_hash}, {}, now, absl::Now() + absl::Seconds(5));
-  ASSERT_OK(other.status());
-  EXPECT_TRUE(other->consumed);
-  hold->abort();
-  absl::StatusOr<std::optional<TokenClaims>> claims =
-      (*store)->FindToken({batch.tokens[0].token_hash}, kNoDeadline);
-  ASSERT_OK(claims.status());
-  ASSERT_TRUE(claims->has_value());
-  EXPECT_FALSE((*claims)->consumed_at.has_value());
-  EXPECT_FALSE((*claims)->revoked_at.has_value());
+  ExpectWritesStuckPastTheirDeadlineChangeNothing(**store, direct, batch, now);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tests/store/postgres_test_support.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/store/postgres/postgres_token_store.h"
+#include "tests/testing/status_matchers.h"
 
 namespace magiclink::testing {
 namespace {
@@ -128,6 +130,47 @@ bool RunPgCtl(const std::string& arguments) {
       absl::StrCat(ShellQuote(pg_ctl), " -D ", ShellQuote(data), " -l ",
                    ShellQuote(data + "/restarted.log"), " -w ", arguments, " >/dev/null");
   return std::system(command.c_str()) == 0;
+}
+
+void ExpectWritesStuckPastTheirDeadlineChangeNothing(PostgresTokenStore& store,
+                                                     const std::string& lock_url,
+                                                     const NewBatch& batch, absl::Time now) {
+  ASSERT_GE(batch.tokens.size(), 2u);
+  const std::string& held = batch.tokens[0].token_hash;
+  PgAdmin locker(lock_url);
+  auto hold = std::make_unique<pqxx::work>(locker.connection());
+  ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
+                              pqxx::binarystring(held))
+                .size(),
+            1u);
+  for (const bool consume : {false, true}) {
+    SCOPED_TRACE(consume ? "Verify CONSUME" : "Revoke");
+    const int connections = store.open_connections();
+    const absl::Time start = absl::Now();
+    const absl::Time deadline = start + absl::Milliseconds(500);
+    absl::Status status;
+    if (consume) {
+      status = store.ConsumeToken({held}, {}, now, deadline).status();
+    } else {
+      RevokeTarget target;
+      target.token_hashes = {held};
+      status = store.Revoke(target, now, deadline).status();
+    }
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << status;
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
+    EXPECT_EQ(store.open_connections(), connections) << "the connection was dropped";
+  }
+  // Another token of the same batch is not held up meanwhile.
+  absl::StatusOr<ConsumeResult> other =
+      store.ConsumeToken({batch.tokens[1].token_hash}, {}, now, absl::Now() + absl::Seconds(5));
+  ASSERT_OK(other);
+  EXPECT_TRUE(other->consumed);
+  hold->abort();
+  absl::StatusOr<std::optional<TokenClaims>> claims = store.FindToken({held}, kNoDeadline);
+  ASSERT_OK(claims);
+  ASSERT_TRUE(claims->has_value());
+  EXPECT_FALSE((*claims)->consumed_at.has_value());
+  EXPECT_FALSE((*claims)->revoked_at.has_value());
 }
 
 }  // namespace magiclink::testing

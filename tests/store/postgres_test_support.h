@@ -16,8 +16,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "pqxx/pqxx"
 #include "server/store/postgres/postgres_options.h"
+#include "server/store/postgres/postgres_token_store.h"
 #include "server/store/token_store.h"
 
 namespace magiclink::testing {
@@ -54,6 +56,17 @@ class PgAdmin {
  private:
   pqxx::connection connection_;
 };
+
+// Proves that a write stuck on a row lock past its call's deadline is
+// cancelled by PostgreSQL and changes nothing: with batch.tokens[0] (already
+// inserted) locked by another session on `lock_url`, a Revoke and then a
+// Verify CONSUME of it, each with a 500 ms deadline, fail with
+// DEADLINE_EXCEEDED within 1.5 s and keep their pooled connection;
+// batch.tokens[1] is consumed meanwhile; once the lock is gone,
+// batch.tokens[0] is neither consumed nor revoked. `now` is the calls' time.
+void ExpectWritesStuckPastTheirDeadlineChangeNothing(PostgresTokenStore& store,
+                                                     const std::string& lock_url,
+                                                     const NewBatch& batch, absl::Time now);
 
 // Runs $MAGICLINK_TEST_PGCTL on the test cluster's data directory with
 // `arguments` (e.g. "stop -m fast"); true when it succeeded.

@@ -274,45 +274,9 @@ TEST(PostgresTokenStoreTest, AStatementPastTheCallDeadlineRollsBackAndKeepsItsCo
     options.prepared_statements = prepared;
     auto store = PostgresTokenStore::Open(options);
     ASSERT_OK(store);
-    ASSERT_OK((*store)->InsertBatch(MakeBatch("b", 2), kT0, kWindow, kNoDeadline));
-    PgAdmin locker(url);
-    auto hold = std::make_unique<pqxx::work>(locker.connection());
-    ASSERT_EQ(hold->exec_params("SELECT 1 FROM tokens WHERE token_hash = $1 FOR UPDATE",
-                                pqxx::binarystring(TokenHash("b", 0)))
-                  .size(),
-              1u);
-
-    for (const bool consume : {false, true}) {
-      const absl::Time start = absl::Now();
-      const absl::Time deadline = start + absl::Milliseconds(500);
-      absl::Status status;
-      if (consume) {
-        status = (*store)
-                     ->ConsumeToken({TokenHash("b", 0)}, {}, kT0 + absl::Minutes(1), deadline)
-                     .status();
-      } else {
-        RevokeTarget target;
-        target.token_hashes = {TokenHash("b", 0)};
-        status = (*store)->Revoke(target, kT0 + absl::Minutes(1), deadline).status();
-      }
-      const absl::Duration took = absl::Now() - start;
-      EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded)) << consume;
-      EXPECT_LT(took, absl::Milliseconds(1500)) << consume;
-      EXPECT_EQ((*store)->open_connections(), 1) << "the connection was dropped";
-    }
-    // Another token of the same batch is not held up meanwhile.
-    absl::StatusOr<ConsumeResult> other = (*store)->ConsumeToken(
-        {TokenHash("b", 1)}, {}, kT0 + absl::Minutes(1), absl::Now() + absl::Seconds(5));
-    ASSERT_OK(other);
-    EXPECT_TRUE(other->consumed);
-
-    hold->abort();
-    absl::StatusOr<std::optional<TokenClaims>> claims =
-        (*store)->FindToken({TokenHash("b", 0)}, kNoDeadline);
-    ASSERT_OK(claims);
-    ASSERT_TRUE(claims->has_value());
-    EXPECT_FALSE((*claims)->consumed_at.has_value());
-    EXPECT_FALSE((*claims)->revoked_at.has_value());
+    const NewBatch batch = MakeBatch("b", 2);
+    ASSERT_OK((*store)->InsertBatch(batch, kT0, kWindow, kNoDeadline));
+    ExpectWritesStuckPastTheirDeadlineChangeNothing(**store, url, batch, kT0 + absl::Minutes(1));
   }
 }
 

@@ -272,23 +272,51 @@ absl::StatusOr<ConsumeResult> PostgresTokenStore::ConsumeToken(
   return std::move(call.result);
 }
 
+namespace {
+
+using ConsumeCall = PostgresTokenStore::ConsumeCall;
+
+// Answers the calls too near their deadline to run a statement (nothing is
+// consumed for them) and takes them out of `pending`; returns the earliest
+// deadline among the calls left.
+absl::Time AnswerCallsOutOfTime(std::vector<ConsumeCall*>& pending,
+                                absl::Duration statement_timeout) {
+  const absl::Time now = absl::Now();
+  absl::Time earliest = absl::InfiniteFuture();
+  size_t kept = 0;
+  for (ConsumeCall* call : pending) {
+    if (StatementTimeoutFor(call->deadline, now, statement_timeout) <= absl::ZeroDuration()) {
+      call->result = OutOfTime("ConsumeToken");
+    } else {
+      pending[kept++] = call;
+      earliest = std::min(earliest, call->deadline);
+    }
+  }
+  pending.resize(kept);
+  return earliest;
+}
+
+// Answers the calls whose deadline is `deadline` or earlier with `status`
+// and takes them out of `pending`.
+void AnswerCallsDueBy(std::vector<ConsumeCall*>& pending, absl::Time deadline,
+                      const absl::Status& status) {
+  size_t kept = 0;
+  for (ConsumeCall* call : pending) {
+    if (call->deadline <= deadline) {
+      call->result = status;
+    } else {
+      pending[kept++] = call;
+    }
+  }
+  pending.resize(kept);
+}
+
+}  // namespace
+
 void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
   std::vector<ConsumeCall*> pending(calls.begin(), calls.end());
   while (!pending.empty()) {
-    // A call out of time is answered without running: nothing is consumed.
-    const absl::Time now = absl::Now();
-    absl::Time earliest = absl::InfiniteFuture();
-    size_t kept = 0;
-    for (ConsumeCall* call : pending) {
-      if (StatementTimeoutFor(call->deadline, now, options_.statement_timeout) <=
-          absl::ZeroDuration()) {
-        call->result = OutOfTime("ConsumeToken");
-      } else {
-        pending[kept++] = call;
-        earliest = std::min(earliest, call->deadline);
-      }
-    }
-    pending.resize(kept);
+    const absl::Time earliest = AnswerCallsOutOfTime(pending, options_.statement_timeout);
     if (pending.empty()) return;
     // The statement ends in time for the earliest deadline among its calls,
     // so none of them waits past its own.
@@ -297,15 +325,7 @@ void PostgresTokenStore::ConsumeBatch(absl::Span<ConsumeCall* const> calls) {
     if (!results.ok() && results.status().code() == absl::StatusCode::kDeadlineExceeded) {
       // Cancelled, and rolled back, for the earliest deadline: those calls
       // are answered, the others go again with the time they have left.
-      kept = 0;
-      for (ConsumeCall* call : pending) {
-        if (call->deadline <= earliest) {
-          call->result = results.status();
-        } else {
-          pending[kept++] = call;
-        }
-      }
-      pending.resize(kept);
+      AnswerCallsDueBy(pending, earliest, results.status());
       continue;
     }
     for (size_t i = 0; i < pending.size(); ++i) {
