@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -179,14 +180,13 @@ absl::StatusOr<v1::IssueBatchRequest> BuildRequest(const ParsedFlags& flags,
   return request;
 }
 
-// `reason` with each "recipients[i]" (an input position) told as the input
-// line it is, e.g. "duplicate of line 4".
-std::string ReasonWithLines(absl::string_view reason, const RecipientTable& table) {
-  return client::internal::RewriteRecipientIndices(
-      reason, [&](size_t index) -> std::optional<std::string> {
-        if (index >= table.rows.size()) return std::nullopt;
-        return absl::StrCat("line ", table.rows[index].line);
-      });
+// Why a row was refused; a repeat names the input line it repeats, e.g.
+// "duplicate of line 4".
+std::string ReasonWithLines(const client::RejectedRecipient& r, const RecipientTable& table) {
+  if (r.duplicate_of && *r.duplicate_of < table.rows.size()) {
+    return absl::StrCat("duplicate of line ", table.rows[*r.duplicate_of].line);
+  }
+  return r.reason;
 }
 
 // Prints every invalid row: input line, address, reason.
@@ -194,7 +194,7 @@ void ReportInvalidRows(const std::vector<client::RejectedRecipient>& rejected,
                        const RecipientTable& table, absl::string_view verb) {
   for (const client::RejectedRecipient& r : rejected) {
     std::cerr << "magiclinkctl: " << verb << " line " << table.rows[r.index].line << " ("
-              << absl::CHexEscape(r.email) << "): " << ReasonWithLines(r.reason, table) << "\n";
+              << absl::CHexEscape(r.email) << "): " << ReasonWithLines(r, table) << "\n";
   }
 }
 
@@ -220,7 +220,7 @@ absl::Status WriteRejects(const std::string& path,
   out << "line,email,reason\n";
   for (const client::RejectedRecipient& r : rejected) {
     out << table.rows[r.index].line << "," << CsvField(r.email) << ","
-        << CsvField(ReasonWithLines(r.reason, table)) << "\n";
+        << CsvField(ReasonWithLines(r, table)) << "\n";
   }
   out.close();
   std::error_code error;
@@ -236,9 +236,10 @@ absl::Status WriteRejects(const std::string& path,
 void ReportInputLines(const absl::Status& status, const RecipientTable& table) {
   const client::Error error(status);
   for (const client::FieldViolation& v : error.field_violations()) {
-    size_t index = 0;
-    if (std::sscanf(v.field.c_str(), "recipients[%zu]", &index) == 1 && index < table.rows.size()) {
-      std::cerr << "  " << v.field << " is input line " << table.rows[index].line << "\n";
+    const std::optional<client::internal::RecipientField> field =
+        client::internal::ParseRecipientField(v.field);
+    if (field && field->index < table.rows.size()) {
+      std::cerr << "  " << v.field << " is input line " << table.rows[field->index].line << "\n";
     }
   }
 }
@@ -295,20 +296,37 @@ absl::StatusOr<client::IssueBatchResult> ValidateList(client::Client& client,
   return client.IssueBatch(request, options);
 }
 
-ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
+// What a run has read and checked before it calls the server.
+struct PreparedRun {
+  std::string format;  // csv, jsonl or resend
+  client::IssueOptions options;
+  RecipientTable table;
+  v1::IssueBatchRequest request;
+  std::optional<ResendPayloadOptions> resend;  // with --format=resend
+  bool show_progress = false;
+};
+
+// The checks of flags alone: required ones, --format and its companions,
+// --chunk_size. On failure reports it and returns the exit code.
+std::optional<ExitCode> CheckIssueFlags(const ParsedFlags& flags, PreparedRun& run) {
   for (const char* required : {"purpose", "redirect_url"}) {
     if (!flags.Has(required)) return ReportUsage(absl::StrCat("issue needs --", required));
   }
-  const std::string format = flags.Get("format", "csv");
-  if (absl::Status s = CheckFormatFlags(flags, format); !s.ok()) {
+  run.format = flags.Get("format", "csv");
+  if (absl::Status s = CheckFormatFlags(flags, run.format); !s.ok()) {
     return ReportUsage(std::string(s.message()));
   }
-  client::IssueOptions options;
-  if (flags.Has("chunk_size") && (!absl::SimpleAtoi(flags.Get("chunk_size"), &options.chunk_size) ||
-                                  options.chunk_size == 0)) {
+  if (flags.Has("chunk_size") &&
+      (!absl::SimpleAtoi(flags.Get("chunk_size"), &run.options.chunk_size) ||
+       run.options.chunk_size == 0)) {
     return ReportUsage("--chunk_size must be a whole number >= 1");
   }
+  return std::nullopt;
+}
 
+// Reads --input into run.table. On failure reports it and returns the exit
+// code.
+std::optional<ExitCode> LoadRecipients(const ParsedFlags& flags, PreparedRun& run) {
   const std::string input_path = flags.Get("input", "-");
   absl::StatusOr<std::string> text = ReadInput(input_path);
   if (!text.ok()) return ReportError(text.status());
@@ -317,90 +335,102 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
   if (!input_format.ok()) return ReportUsage(std::string(input_format.status().message()));
   absl::StatusOr<RecipientTable> table = ReadRecipients(*text, *input_format);
   if (!table.ok()) return ReportError(table.status());
-  if (table->rows.empty())
+  if (table->rows.empty()) {
     return ReportError(absl::InvalidArgumentError("the input has no recipients"));
+  }
+  run.table = *std::move(table);
+  return std::nullopt;
+}
 
-  absl::StatusOr<v1::IssueBatchRequest> request = BuildRequest(flags, *table);
-  if (!request.ok()) return ReportUsage(std::string(request.status().message()));
-  std::optional<ResendPayloadOptions> resend;
-  if (format == "resend") {
+// Loads and checks the Resend templates and folder, or creates the partial
+// --output file, so nothing is issued for output that cannot be written. On
+// failure reports it and returns the exit code.
+std::optional<ExitCode> PrepareOutput(const ParsedFlags& flags, PreparedRun& run) {
+  if (run.format == "resend") {
     absl::StatusOr<ResendPayloadOptions> loaded = LoadResendOptions(flags);
     if (!loaded.ok()) return ReportError(loaded.status());
-    loaded->batch_metadata.insert(request->metadata().begin(), request->metadata().end());
+    loaded->batch_metadata.insert(run.request.metadata().begin(), run.request.metadata().end());
     absl::Status checked =
-        CheckTemplates(*loaded, KnownTemplateNames(*table, loaded->batch_metadata));
+        CheckTemplates(*loaded, KnownTemplateNames(run.table, loaded->batch_metadata));
     if (checked.ok()) checked = CheckResendOutDir(loaded->out_dir);
     if (!checked.ok()) return ReportError(checked);
-    resend = *std::move(loaded);
+    run.resend = *std::move(loaded);
   } else if (flags.Has("output")) {
     if (absl::Status created = CreatePrivateFile(PartialPath(flags)); !created.ok()) {
       return ReportError(created);
     }
   }
+  return std::nullopt;
+}
 
-  const bool show_progress = flags.Has("progress")
-                                 ? flags.GetBool("progress")
-                                 : isatty(STDERR_FILENO) && table->rows.size() > options.chunk_size;
-  const auto progress_to = [&](ProgressBar& bar, size_t* done) {
-    return [&bar, done, show_progress](const client::IssueProgress& progress) {
-      if (done != nullptr) *done = progress.recipients_done;
-      if (show_progress) bar.Update(progress);
-    };
+// Every check that needs no server, in the order the user is told about
+// them. On failure reports it and returns the exit code.
+std::optional<ExitCode> PrepareRun(const ParsedFlags& flags, PreparedRun& run) {
+  if (std::optional<ExitCode> failed = CheckIssueFlags(flags, run)) return failed;
+  if (std::optional<ExitCode> failed = LoadRecipients(flags, run)) return failed;
+  absl::StatusOr<v1::IssueBatchRequest> request = BuildRequest(flags, run.table);
+  if (!request.ok()) return ReportUsage(std::string(request.status().message()));
+  run.request = *std::move(request);
+  if (std::optional<ExitCode> failed = PrepareOutput(flags, run)) return failed;
+  run.show_progress = flags.Has("progress")
+                          ? flags.GetBool("progress")
+                          : isatty(STDERR_FILENO) && run.table.rows.size() > run.options.chunk_size;
+  return std::nullopt;
+}
+
+// An on_progress callback: draws `bar` when progress is shown and keeps the
+// recipients done in `*done` when `done` is not null.
+std::function<void(const client::IssueProgress&)> ProgressTo(ProgressBar& bar, size_t* done,
+                                                             bool show_progress) {
+  return [&bar, done, show_progress](const client::IssueProgress& progress) {
+    if (done != nullptr) *done = progress.recipients_done;
+    if (show_progress) bar.Update(progress);
   };
+}
 
-  ProgressBar validate_bar(std::cerr, isatty(STDERR_FILENO) != 0, ProgressBar::Phase::kValidate);
-  client::IssueOptions validate_options = options;
-  validate_options.on_progress = progress_to(validate_bar, nullptr);
-  absl::StatusOr<client::IssueBatchResult> validated =
-      ValidateList(client, *request, validate_options);
-  validate_bar.Finish();
+// Validates the whole list and prints every bad row. Fills `rejected` and
+// returns nullopt when issuing may go on (no bad row, or --skip_invalid and
+// some row is good); otherwise reports and returns the exit code.
+std::optional<ExitCode> ValidateRows(const ParsedFlags& flags, client::Client& client,
+                                     const PreparedRun& run,
+                                     std::vector<client::RejectedRecipient>& rejected) {
+  ProgressBar bar(std::cerr, isatty(STDERR_FILENO) != 0, ProgressBar::Phase::kValidate);
+  client::IssueOptions options = run.options;
+  options.on_progress = ProgressTo(bar, nullptr, run.show_progress);
+  absl::StatusOr<client::IssueBatchResult> validated = ValidateList(client, run.request, options);
+  bar.Finish();
   if (!validated.ok()) {
     RemovePartialOutput(flags);
     const ExitCode code = ReportError(validated.status());
-    ReportInputLines(validated.status(), *table);
+    ReportInputLines(validated.status(), run.table);
     std::cerr << "magiclinkctl: nothing was issued\n";
     return code;
   }
-  const std::vector<client::RejectedRecipient>& rejected = validated->rejected;
+  rejected = std::move(validated->rejected);
   const bool skip_invalid = flags.GetBool("skip_invalid");
-  if (!rejected.empty()) {
-    ReportInvalidRows(rejected, *table, skip_invalid ? "rejected" : "invalid");
-  }
-  if (!rejected.empty() && (!skip_invalid || rejected.size() == table->rows.size())) {
-    RemovePartialOutput(flags);
-    std::cerr << "magiclinkctl: INVALID_REQUEST: " << rejected.size() << " of "
-              << table->rows.size() << " recipient(s) are invalid; nothing was issued"
-              << (skip_invalid
-                      ? ""
-                      : " (fix them, or run again with --skip_invalid to issue the others)")
-              << "\n";
-    return kExitInvalidInput;
-  }
+  if (rejected.empty()) return std::nullopt;
+  ReportInvalidRows(rejected, run.table, skip_invalid ? "rejected" : "invalid");
+  if (skip_invalid && rejected.size() < run.table.rows.size()) return std::nullopt;
+  RemovePartialOutput(flags);
+  std::cerr << "magiclinkctl: INVALID_REQUEST: " << rejected.size() << " of "
+            << run.table.rows.size() << " recipient(s) are invalid; nothing was issued"
+            << (skip_invalid ? ""
+                             : " (fix them, or run again with --skip_invalid to issue the others)")
+            << "\n";
+  return kExitInvalidInput;
+}
 
-  // Then the valid rows, chunk by chunk on the input's own boundaries and
-  // with skip_invalid off, so each chunk's content depends only on the input.
-  request->set_skip_invalid(false);
-  for (const client::RejectedRecipient& r : rejected) options.excluded.push_back(r.index);
-  ProgressBar bar(std::cerr, isatty(STDERR_FILENO) != 0);
-  size_t recipients_done = 0;
-  options.on_progress = progress_to(bar, &recipients_done);
-  absl::StatusOr<client::IssueBatchResult> result = client.IssueBatch(*request, options);
-  bar.Finish();
-  const std::string resume_hint =
-      absl::StrCat("magiclinkctl: run the same command with --request_id=", request->request_id(),
-                   " to resume: what was issued replays, nobody gets a second link\n");
-  if (!result.ok()) {
-    RemovePartialOutput(flags);
-    const ExitCode code = ReportError(result.status());
-    ReportInputLines(result.status(), *table);
-    // After UNAVAILABLE a chunk may have been issued with its answer lost.
-    if (recipients_done > 0 || code == kExitUnavailable) std::cerr << resume_hint;
-    return code;
-  }
-  absl::Status written = WriteOutput(flags, format, *result, *table, resend);
+// Writes the links and, with --skip_invalid, the rejects file, then says what
+// was done.
+ExitCode WriteResults(const ParsedFlags& flags, const PreparedRun& run,
+                      const client::IssueBatchResult& result,
+                      const std::vector<client::RejectedRecipient>& rejected,
+                      absl::string_view resume_hint) {
+  const bool skip_invalid = flags.GetBool("skip_invalid");
+  absl::Status written = WriteOutput(flags, run.format, result, run.table, run.resend);
   const std::string rejects_path = RejectsPath(flags);
   if (written.ok() && skip_invalid && !rejects_path.empty()) {
-    written = WriteRejects(rejects_path, rejected, *table);
+    written = WriteRejects(rejects_path, rejected, run.table);
   }
   if (!written.ok()) {
     RemovePartialOutput(flags);
@@ -408,13 +438,47 @@ ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
     std::cerr << resume_hint;
     return code;
   }
-  std::cerr << "magiclinkctl: issued " << result->links.size() << " link(s) in "
-            << result->batches.size() << " batch(es)"
+  std::cerr << "magiclinkctl: issued " << result.links.size() << " link(s) in "
+            << result.batches.size() << " batch(es)"
             << (rejected.empty() ? "" : absl::StrCat(", rejected ", rejected.size()))
             << (skip_invalid && !rejects_path.empty() ? absl::StrCat(" (see ", rejects_path, ")")
                                                       : "")
             << "\n";
   return kExitOk;
+}
+
+// Issues the valid rows, chunk by chunk on the input's own boundaries and
+// with skip_invalid off, so each chunk's content depends only on the input;
+// then writes the links and the rejects file.
+ExitCode IssueValidRows(const ParsedFlags& flags, client::Client& client, PreparedRun& run,
+                        const std::vector<client::RejectedRecipient>& rejected) {
+  run.request.set_skip_invalid(false);
+  for (const client::RejectedRecipient& r : rejected) run.options.excluded.push_back(r.index);
+  ProgressBar bar(std::cerr, isatty(STDERR_FILENO) != 0);
+  size_t recipients_done = 0;
+  run.options.on_progress = ProgressTo(bar, &recipients_done, run.show_progress);
+  absl::StatusOr<client::IssueBatchResult> result = client.IssueBatch(run.request, run.options);
+  bar.Finish();
+  const std::string resume_hint = absl::StrCat(
+      "magiclinkctl: run the same command with --request_id=", run.request.request_id(),
+      " to resume: what was issued replays, nobody gets a second link\n");
+  if (!result.ok()) {
+    RemovePartialOutput(flags);
+    const ExitCode code = ReportError(result.status());
+    ReportInputLines(result.status(), run.table);
+    // After UNAVAILABLE a chunk may have been issued with its answer lost.
+    if (recipients_done > 0 || code == kExitUnavailable) std::cerr << resume_hint;
+    return code;
+  }
+  return WriteResults(flags, run, *result, rejected, resume_hint);
+}
+
+ExitCode RunIssue(const ParsedFlags& flags, client::Client& client) {
+  PreparedRun run;
+  if (std::optional<ExitCode> failed = PrepareRun(flags, run)) return *failed;
+  std::vector<client::RejectedRecipient> rejected;
+  if (std::optional<ExitCode> stop = ValidateRows(flags, client, run, rejected)) return *stop;
+  return IssueValidRows(flags, client, run, rejected);
 }
 
 }  // namespace

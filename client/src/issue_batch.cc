@@ -2,14 +2,12 @@
 // with the chunks' links, rejections and errors mapped back to positions in
 // the caller's request.
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/types/optional.h"
 #include "client/src/issue_plan.h"
 #include "google/rpc/error_details.pb.h"
@@ -20,10 +18,11 @@ namespace magiclink::client {
 namespace {
 
 using internal::ChunkPlan;
-using internal::MapRecipientIndices;
 
 // Adds one chunk's response to `result`, checking that it accounts for every
 // recipient sent exactly once (a validation answers with rejections only).
+// A server reason names no other recipient (the client sends no repeats), so
+// it is kept as it came.
 absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan& chunk,
                         bool validate_only, IssueBatchResult& result) {
   const std::size_t sent = chunk.input_indices.size();
@@ -33,8 +32,7 @@ absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan&
       return absl::InternalError("IssueBatch response rejected a recipient it was not sent");
     }
     rejected[r.index()] = true;
-    result.rejected.push_back({chunk.input_indices[r.index()], r.email(),
-                               MapRecipientIndices(r.reason(), chunk.input_indices)});
+    result.rejected.push_back({chunk.input_indices[r.index()], r.email(), r.reason()});
   }
   if (validate_only) {
     if (response.links_size() != 0 || !response.batch_id().empty()) {
@@ -62,6 +60,16 @@ absl::Status MergeChunk(const v1::IssueBatchResponse& response, const ChunkPlan&
   return absl::OkStatus();
 }
 
+// A chunk's "recipients[N]..." field path with N turned into the input
+// position; nullopt for another field or a position the chunk does not have.
+std::optional<internal::RecipientField> ToInputField(absl::string_view field,
+                                                     const ChunkPlan& chunk) {
+  std::optional<internal::RecipientField> parsed = internal::ParseRecipientField(field);
+  if (!parsed || parsed->index >= chunk.input_indices.size()) return std::nullopt;
+  parsed->index = chunk.input_indices[parsed->index];
+  return parsed;
+}
+
 // With skip_invalid the server still fails a chunk in which no recipient is
 // valid ("recipients": "no recipient is valid", plus one violation per
 // recipient). For the logical request that is not an error: those recipients
@@ -75,50 +83,58 @@ bool RejectWholeChunk(const absl::Status& status, const v1::IssueBatchRequest& r
   std::vector<RejectedRecipient> rejected;
   for (const FieldViolation& v : error.field_violations()) {
     if (v.field == "recipients") continue;
-    absl::string_view field = v.field;
-    std::size_t index = 0;
-    if (!absl::ConsumePrefix(&field, "recipients[") || !absl::ConsumeSuffix(&field, "].email") ||
-        !absl::SimpleAtoi(field, &index) || index >= chunk.input_indices.size() ||
-        !seen.insert(index).second) {
-      return false;
-    }
-    const std::size_t input_index = chunk.input_indices[index];
-    rejected.push_back({input_index, request.recipients(static_cast<int>(input_index)).email(),
-                        MapRecipientIndices(v.description, chunk.input_indices)});
+    const std::optional<internal::RecipientField> field = ToInputField(v.field, chunk);
+    if (!field || field->rest != ".email" || !seen.insert(field->index).second) return false;
+    rejected.push_back(
+        {field->index, request.recipients(static_cast<int>(field->index)).email(), v.description});
   }
   if (seen.size() != chunk.input_indices.size()) return false;
   result.rejected.insert(result.rejected.end(), rejected.begin(), rejected.end());
   return true;
 }
 
-// Chunk k's error, told in terms of the caller's request: where it failed,
-// how much was issued before, and every "recipients[i]" mapped back.
-absl::Status ChunkError(const absl::Status& status, const ChunkPlan& chunk,
-                        std::size_t chunk_count) {
-  if (chunk_count == 1 && chunk.input_indices.size() == chunk.end_index) return status;
-  std::string message =
+// "IssueBatch chunk k of n (recipients[a..b]) failed[ after ...]": where in
+// the caller's request a chunk failed and how much was issued before.
+std::string ChunkFailure(const ChunkPlan& chunk, std::size_t chunk_count) {
+  std::string where =
       absl::StrCat("IssueBatch chunk ", chunk.chunk_index + 1, " of ", chunk_count, " (recipients[",
                    chunk.first_index, "..", chunk.end_index - 1, "]) failed");
   if (chunk.first_index > 0) {
-    absl::StrAppend(&message, " after recipients[0..", chunk.first_index - 1,
+    absl::StrAppend(&where, " after recipients[0..", chunk.first_index - 1,
                     "] were issued or rejected");
   }
-  absl::StrAppend(&message, ": ", MapRecipientIndices(status.message(), chunk.input_indices));
+  return where;
+}
 
-  absl::Status mapped(status.code(), message);
+// Chunk k's error, told in terms of the caller's request: the BadRequest's
+// field paths name input positions, and the message is made anew from
+// ChunkFailure and those violations (or the server's message, when it has
+// none, as it then names no recipient).
+absl::Status ChunkError(const absl::Status& status, const ChunkPlan& chunk,
+                        std::size_t chunk_count) {
+  if (chunk_count == 1 && chunk.input_indices.size() == chunk.end_index) return status;
   const absl::optional<absl::Cord> payload = status.GetPayload(kStatusDetailsTypeUrl);
   google::rpc::Status details;
-  if (payload.has_value() && details.ParseFromString(std::string(*payload))) {
-    details.set_message(message);
-    for (google::protobuf::Any& any : *details.mutable_details()) {
-      google::rpc::BadRequest bad_request;
-      if (!any.Is<google::rpc::BadRequest>() || !any.UnpackTo(&bad_request)) continue;
-      for (auto& v : *bad_request.mutable_field_violations()) {
-        v.set_field(MapRecipientIndices(v.field(), chunk.input_indices));
-        v.set_description(MapRecipientIndices(v.description(), chunk.input_indices));
+  const bool has_details = payload.has_value() && details.ParseFromString(std::string(*payload));
+  std::vector<FieldViolation> violations;
+  for (google::protobuf::Any& any : *details.mutable_details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.Is<google::rpc::BadRequest>() || !any.UnpackTo(&bad_request)) continue;
+    for (google::rpc::BadRequest::FieldViolation& v : *bad_request.mutable_field_violations()) {
+      if (const std::optional<internal::RecipientField> field = ToInputField(v.field(), chunk)) {
+        v.set_field(internal::RecipientFieldPath(field->index, field->rest));
       }
-      any.PackFrom(bad_request);
+      violations.push_back({v.field(), v.description()});
     }
+    any.PackFrom(bad_request);
+  }
+  const std::string message =
+      absl::StrCat(ChunkFailure(chunk, chunk_count), ": ",
+                   violations.empty() ? std::string(status.message())
+                                      : internal::InvalidRequestMessage(violations));
+  absl::Status mapped(status.code(), message);
+  if (has_details) {
+    details.set_message(message);
     mapped.SetPayload(kStatusDetailsTypeUrl, absl::Cord(details.SerializeAsString()));
   }
   return mapped;

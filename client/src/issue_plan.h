@@ -1,7 +1,9 @@
 // How Client::IssueBatch splits one logical request into IssueBatch calls:
 // which recipients each chunk sends, under which request_id, and which
-// recipients the client refuses itself because they repeat an address from
-// another chunk (the server only sees one chunk, so it cannot).
+// recipients the client refuses itself because they repeat an earlier
+// address (the server only sees one chunk, so it cannot find repeats across
+// chunks; the client finds them all, with the server's own address rule).
+// Also the one parser of "recipients[N]..." field paths.
 //
 //   absl::StatusOr<IssuePlan> plan = PlanIssue(request, 1000, "invite-42");
 //   for (const ChunkPlan& chunk : plan->chunks) Send(chunk.request_id, chunk.input_indices);
@@ -9,7 +11,6 @@
 #define MAGICLINK_CLIENT_SRC_ISSUE_PLAN_H_
 
 #include <cstddef>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +38,7 @@ struct IssuePlan {
   // recipient yields one empty chunk, so the server reports that error.
   std::vector<ChunkPlan> chunks;
   std::size_t chunk_count = 0;  // including chunks emptied by `rejected`
-  // Cross-chunk duplicates refused locally (only with skip_invalid).
+  // Repeated addresses refused locally (only with skip_invalid).
   std::vector<RejectedRecipient> rejected;
 };
 
@@ -51,21 +52,28 @@ std::string RandomRequestId();
 // out the input positions in `excluded` (see IssueOptions::excluded).
 // INVALID_ARGUMENT (with a BadRequest) when chunk_size is 0, when the derived
 // request_ids would exceed kMaxRequestIdLength, or, without skip_invalid,
-// when an address repeats one from another chunk.
+// when an address repeats an earlier one (listing the repeats only).
 absl::StatusOr<IssuePlan> PlanIssue(const v1::IssueBatchRequest& request, std::size_t chunk_size,
                                     absl::string_view base_request_id,
                                     const std::vector<std::size_t>& excluded = {});
 
-// Replaces every "recipients[N]" in `text` with replacement(N); where that
-// is nullopt, the text is kept as it is.
-std::string RewriteRecipientIndices(
-    absl::string_view text,
-    const std::function<std::optional<std::string>(std::size_t)>& replacement);
+// A BadRequest field path about one recipient: "recipients[<index>]<rest>",
+// e.g. index 3 and rest ".email".
+struct RecipientField {
+  std::size_t index = 0;
+  std::string rest;
+};
 
-// Rewrites every "recipients[N]" in `text` to "recipients[input_indices[N]]",
-// turning a chunk's positions into positions in the caller's request.
-std::string MapRecipientIndices(absl::string_view text,
-                                const std::vector<std::size_t>& input_indices);
+// Parses a field path naming a recipient; nullopt for any other field.
+std::optional<RecipientField> ParseRecipientField(absl::string_view field);
+
+// "recipients[<index>]<rest>", the inverse of ParseRecipientField.
+std::string RecipientFieldPath(std::size_t index, absl::string_view rest);
+
+// "invalid request: F: D (and N more)" from the first violation and the
+// count of the others: the message of an INVALID_REQUEST the client makes or
+// maps, built from the BadRequest rather than from another message.
+std::string InvalidRequestMessage(const std::vector<FieldViolation>& violations);
 
 }  // namespace magiclink::client::internal
 

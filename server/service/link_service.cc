@@ -35,6 +35,43 @@ absl::Status CheckBatchId(absl::string_view batch_id) {
   return absl::OkStatus();
 }
 
+// Verify's checks of the request alone: a well-formed token first, then
+// expected_purpose and consume_key together.
+absl::Status CheckVerifyInput(const VerifyInput& input, const Limits& limits) {
+  if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
+  std::vector<FieldViolation> problems;
+  if (!input.expected_purpose.empty()) {
+    if (std::string p = PurposeProblem(input.expected_purpose, limits.max_purpose_length);
+        !p.empty()) {
+      problems.push_back({"expected_purpose", p});
+    }
+  }
+  if (input.consume_key.size() > limits.max_consume_key_length) {
+    problems.push_back(
+        {"consume_key", absl::StrCat("exceeds ", limits.max_consume_key_length, " characters")});
+  }
+  if (!problems.empty()) return InvalidRequest(problems);
+  return absl::OkStatus();
+}
+
+// Binds `batch` to `request_id`: the fingerprint of the request's `content`,
+// and the batch's plaintext tokens sealed so that a retry can be answered
+// with the same links.
+absl::Status SealForReplay(const TokenKeyring& keyring, const std::string& request_id,
+                           absl::string_view content, const std::vector<IssuedLink>& links,
+                           NewBatch& batch) {
+  batch.request_id = request_id;
+  batch.request_fingerprint = keyring.FingerprintRequest(content);
+  std::vector<absl::string_view> plaintexts;
+  plaintexts.reserve(links.size());
+  for (const IssuedLink& link : links) plaintexts.push_back(link.token);
+  absl::StatusOr<std::string> sealed =
+      keyring.Seal(absl::StrJoin(plaintexts, "\n"), batch.batch_id);
+  if (!sealed.ok()) return sealed.status();
+  batch.replay_sealed = *std::move(sealed);
+  return absl::OkStatus();
+}
+
 absl::Status BatchNotFound() {
   return ErrorWithReason(absl::StatusCode::kNotFound, v1::BATCH_NOT_FOUND, "no such batch");
 }
@@ -130,8 +167,8 @@ absl::StatusOr<int64_t> LinkService::Revoke(const RevokeInput& input, const Call
   return revoked;
 }
 
-absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, const Caller& caller,
-                                                      absl::Time deadline) {
+absl::StatusOr<IssuePlan> LinkService::PlanForCaller(const IssueInput& input,
+                                                     const Caller& caller) const {
   if (absl::Status s = RequireScope(caller, Scope::kIssue); !s.ok()) return s;
   if (input.revoke_previous) {
     if (absl::Status s = RequireScope(caller, Scope::kRevoke); !s.ok()) return s;
@@ -142,6 +179,46 @@ absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, c
   // Only a well-formed purpose and URL can be judged against the caller's.
   if (absl::Status s = RequirePurpose(caller, input.purpose, "purpose"); !s.ok()) return s;
   if (absl::Status s = RequireRedirect(caller, input.redirect_url); !s.ok()) return s;
+  return plan;
+}
+
+absl::StatusOr<LinkService::MintedBatch> LinkService::Mint(const IssueInput& input, IssuePlan& plan,
+                                                           absl::Time now, const Caller& caller) {
+  MintedBatch minted;
+  NewBatch& batch = minted.batch;
+  absl::StatusOr<std::string> batch_id = token_source_.NewBatchId();
+  if (!batch_id.ok()) return batch_id.status();
+  batch.batch_id = *std::move(batch_id);
+  batch.issued_by = caller.name;
+  batch.purpose = input.purpose;
+  batch.redirect_url = input.redirect_url;
+  batch.created_at = now;
+  batch.expires_at = now + plan.ttl;
+  batch.revoke_previous = input.revoke_previous;
+  batch.tokens.reserve(plan.recipients.size());
+
+  IssueResult& result = minted.result;
+  result.batch_id = batch.batch_id;
+  result.rejected = plan.rejected;
+  result.links.reserve(plan.recipients.size());
+  absl::StatusOr<std::vector<std::string>> tokens = token_source_.NewTokens(plan.recipients.size());
+  if (!tokens.ok()) return tokens.status();
+  for (size_t i = 0; i < plan.recipients.size(); ++i) {
+    PlannedRecipient& recipient = plan.recipients[i];
+    std::string& token = (*tokens)[i];
+    TokenHash hash = keyring_.HashForMinting(token);
+    std::string link = BuildLink(input.redirect_url, token);
+    result.links.push_back({recipient.email, std::move(link), std::move(token), batch.expires_at});
+    batch.tokens.push_back({std::move(hash.hash), std::move(hash.key_id), recipient.index,
+                            recipient.email, std::move(recipient.metadata)});
+  }
+  return minted;
+}
+
+absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, const Caller& caller,
+                                                      absl::Time deadline) {
+  absl::StatusOr<IssuePlan> plan = PlanForCaller(input, caller);
+  if (!plan.ok()) return plan.status();
   if (input.validate_only) {
     // Everything a real call checks before it mints has been checked; what
     // it would answer now depends only on the store.
@@ -151,45 +228,17 @@ absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, c
   }
 
   const absl::Time now = clock_.Now();
-  NewBatch batch;
-  absl::StatusOr<std::string> batch_id = token_source_.NewBatchId();
-  if (!batch_id.ok()) return batch_id.status();
-  batch.batch_id = *std::move(batch_id);
-  batch.issued_by = caller.name;
-  batch.purpose = input.purpose;
-  batch.redirect_url = input.redirect_url;
-  batch.created_at = now;
-  batch.expires_at = now + plan->ttl;
-  batch.revoke_previous = input.revoke_previous;
-  batch.tokens.reserve(plan->recipients.size());
-
-  IssueResult result;
-  result.batch_id = batch.batch_id;
-  result.rejected = plan->rejected;
-  result.links.reserve(plan->recipients.size());
-  absl::StatusOr<std::vector<std::string>> tokens =
-      token_source_.NewTokens(plan->recipients.size());
-  if (!tokens.ok()) return tokens.status();
-  for (size_t i = 0; i < plan->recipients.size(); ++i) {
-    PlannedRecipient& recipient = plan->recipients[i];
-    std::string& token = (*tokens)[i];
-    TokenHash hash = keyring_.HashForMinting(token);
-    std::string link = BuildLink(input.redirect_url, token);
-    result.links.push_back({recipient.email, std::move(link), std::move(token), batch.expires_at});
-    batch.tokens.push_back({std::move(hash.hash), std::move(hash.key_id), recipient.index,
-                            recipient.email, std::move(recipient.metadata)});
-  }
+  absl::StatusOr<MintedBatch> minted = Mint(input, *plan, now, caller);
+  if (!minted.ok()) return minted.status();
+  NewBatch& batch = minted->batch;
+  IssueResult& result = minted->result;
   std::string content;  // what the request_id's fingerprint covers
   if (!input.request_id.empty()) {
     content = IssueRequestContent(input);
-    batch.request_id = input.request_id;
-    batch.request_fingerprint = keyring_.FingerprintRequest(content);
-    std::vector<absl::string_view> tokens;
-    tokens.reserve(result.links.size());
-    for (const IssuedLink& link : result.links) tokens.push_back(link.token);
-    absl::StatusOr<std::string> sealed = keyring_.Seal(absl::StrJoin(tokens, "\n"), batch.batch_id);
-    if (!sealed.ok()) return sealed.status();
-    batch.replay_sealed = *std::move(sealed);
+    if (absl::Status s = SealForReplay(keyring_, input.request_id, content, result.links, batch);
+        !s.ok()) {
+      return s;
+    }
   }
 
   absl::StatusOr<InsertBatchResult> inserted =
@@ -199,7 +248,7 @@ absl::StatusOr<IssueResult> LinkService::DoIssueBatch(const IssueInput& input, c
     return Replay(*plan, content, *inserted->existing, input.redirect_url, deadline);
   }
   result.revoked_previous = inserted->revoked_previous;
-  return result;
+  return std::move(result);
 }
 
 absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::string_view content,
@@ -238,43 +287,38 @@ absl::StatusOr<IssueResult> LinkService::Replay(const IssuePlan& plan, absl::str
   return result;
 }
 
+absl::StatusOr<std::string> LinkService::PurposeToBind(const VerifyInput& input,
+                                                       const Caller& caller,
+                                                       const std::vector<std::string>& hashes,
+                                                       absl::Time deadline) {
+  if (!input.expected_purpose.empty()) {
+    if (absl::Status s = RequirePurpose(caller, input.expected_purpose, "expected_purpose");
+        !s.ok()) {
+      return s;
+    }
+    return input.expected_purpose;
+  }
+  if (!caller.RestrictsPurposes()) return std::string();
+  // A caller limited to purposes only ever verifies with one of them bound,
+  // so a token of another purpose fails as PURPOSE_MISMATCH, unconsumed. A
+  // token's purpose never changes, so reading it first is race-free.
+  if (caller.allowed_purposes.size() > 1) {
+    absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes, deadline);
+    if (!found.ok()) return found.status();
+    if (*found && caller.AllowsPurpose((*found)->purpose)) return (*found)->purpose;
+  }
+  return caller.allowed_purposes.front();
+}
+
 absl::StatusOr<TokenClaims> LinkService::DoVerify(const VerifyInput& input, const Caller& caller,
                                                   absl::Time deadline,
                                                   std::optional<TokenClaims>& found) {
   if (absl::Status s = RequireScope(caller, Scope::kVerify); !s.ok()) return s;
-  std::vector<FieldViolation> problems;
-  if (absl::Status s = CheckToken(input.token); !s.ok()) return s;
-  if (!input.expected_purpose.empty()) {
-    if (std::string p = PurposeProblem(input.expected_purpose, options_.limits.max_purpose_length);
-        !p.empty()) {
-      problems.push_back({"expected_purpose", p});
-    }
-  }
-  if (input.consume_key.size() > options_.limits.max_consume_key_length) {
-    problems.push_back(
-        {"consume_key",
-         absl::StrCat("exceeds ", options_.limits.max_consume_key_length, " characters")});
-  }
-  if (!problems.empty()) return InvalidRequest(problems);
-  std::string expected_purpose = input.expected_purpose;
-  if (!expected_purpose.empty()) {
-    if (absl::Status s = RequirePurpose(caller, expected_purpose, "expected_purpose"); !s.ok()) {
-      return s;
-    }
-  }
-
+  if (absl::Status s = CheckVerifyInput(input, options_.limits); !s.ok()) return s;
   const std::vector<std::string> hashes = keyring_.CandidateHashes(input.token);
-  if (expected_purpose.empty() && caller.RestrictsPurposes()) {
-    // A caller limited to purposes only ever verifies with one of them bound,
-    // so a token of another purpose fails as PURPOSE_MISMATCH, unconsumed. A
-    // token's purpose never changes, so reading it first is race-free.
-    expected_purpose = caller.allowed_purposes.front();
-    if (caller.allowed_purposes.size() > 1) {
-      absl::StatusOr<std::optional<TokenClaims>> found = store_.FindToken(hashes, deadline);
-      if (!found.ok()) return found.status();
-      if (*found && caller.AllowsPurpose((*found)->purpose)) expected_purpose = (*found)->purpose;
-    }
-  }
+  absl::StatusOr<std::string> bound_purpose = PurposeToBind(input, caller, hashes, deadline);
+  if (!bound_purpose.ok()) return bound_purpose.status();
+  const std::string expected_purpose = *std::move(bound_purpose);
   const std::string consume_key_hash =
       input.consume_key.empty() ? "" : HashConsumeKey(input.token, input.consume_key);
   const absl::Time now = clock_.Now();

@@ -153,6 +153,24 @@ class LinkService {
   absl::StatusOr<IssueResult> Replay(const IssuePlan& plan, absl::string_view content,
                                      const ExistingBatch& existing, const std::string& redirect_url,
                                      absl::Time deadline);
+  // A batch ready to store and the answer that goes with it.
+  struct MintedBatch {
+    NewBatch batch;
+    IssueResult result;
+  };
+  // IssueBatch's checks, in order: the caller's scopes, the request's rules
+  // (PlanIssue), then the caller's purposes and redirect prefixes.
+  absl::StatusOr<IssuePlan> PlanForCaller(const IssueInput& input, const Caller& caller) const;
+  // One fresh token per planned recipient: its hash (and the recipient's
+  // metadata, moved out of `plan`) for the store, its link for the answer.
+  absl::StatusOr<MintedBatch> Mint(const IssueInput& input, IssuePlan& plan, absl::Time now,
+                                   const Caller& caller);
+  // The purpose Verify binds: expected_purpose when given (and the caller's);
+  // else, for a caller limited to purposes, the token's own purpose when it
+  // is one of them, otherwise the caller's first; else none.
+  absl::StatusOr<std::string> PurposeToBind(const VerifyInput& input, const Caller& caller,
+                                            const std::vector<std::string>& hashes,
+                                            absl::Time deadline);
   // The operations; the public methods add the audit event. DoVerify sets
   // `found` to the token's claims once it has read them, also when it fails.
   absl::StatusOr<IssueResult> DoIssueBatch(const IssueInput& input, const Caller& caller,

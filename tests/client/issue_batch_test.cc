@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/src/issue_plan.h"
 #include "magiclink/client/client.h"
 #include "magiclink/client/mocks/mock_connection.h"
 #include "tests/client/client_matchers.h"
@@ -177,8 +179,7 @@ TEST_F(ClientIssueBatchTest, ReportsProgressAfterEachChunk) {
 }
 
 TEST_F(ClientIssueBatchTest, ServerRejectionsAreMappedToInputPositions) {
-  // The second chunk's server rejects its recipient 3 (input 13) as a
-  // duplicate of its recipient 1 (input 11).
+  // The second chunk's server rejects its recipient 3 (input 13).
   EXPECT_CALL(*mock_, IssueBatch).WillRepeatedly(Invoke([](const v1::IssueBatchRequest& request) {
     v1::IssueBatchResponse response;
     response.set_batch_id("b_" + request.request_id());
@@ -187,7 +188,7 @@ TEST_F(ClientIssueBatchTest, ServerRejectionsAreMappedToInputPositions) {
         v1::RejectedRecipient* r = response.add_rejected();
         r->set_index(3);
         r->set_email(request.recipients(i).email());
-        r->set_reason("duplicate of recipients[1]");
+        r->set_reason("the address has no '@'");
         continue;
       }
       response.add_links()->set_email(request.recipients(i).email());
@@ -201,7 +202,8 @@ TEST_F(ClientIssueBatchTest, ServerRejectionsAreMappedToInputPositions) {
   ASSERT_THAT(result->rejected, SizeIs(1));
   EXPECT_EQ(result->rejected[0].index, 13u);
   EXPECT_EQ(result->rejected[0].email, Email(13));
-  EXPECT_EQ(result->rejected[0].reason, "duplicate of recipients[11]");
+  EXPECT_EQ(result->rejected[0].reason, "the address has no '@'");
+  EXPECT_EQ(result->rejected[0].duplicate_of, std::nullopt);
   ASSERT_THAT(result->links, SizeIs(24));
   EXPECT_EQ(result->links[12].index, 12u);
   EXPECT_EQ(result->links[13].index, 14u);
@@ -216,17 +218,21 @@ TEST_F(ClientIssueBatchTest, ChunkErrorNamesInputPositionsAndStopsThere) {
                                  "invalid request: recipients[5].email: the address has no '@'",
                                  magiclink::v1::INVALID_REQUEST, {},
                                  {{"recipients[5].email", "\"x\": the address has no '@'"},
-                                  {"recipients[7].email", "duplicate of recipients[6]"}})));
+                                  {"recipients[7].email", "\"y\": the address has no '@'"},
+                                  {"purpose", "is required"}})));
   absl::StatusOr<IssueBatchResult> result =
       client_.IssueBatch(InviteRequest(25, "e"), {10, nullptr});
   EXPECT_THAT(result,
               ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
   const Error error(result.status());
   EXPECT_THAT(error.message(), HasSubstr("chunk 2 of 3"));
-  EXPECT_THAT(error.message(), HasSubstr("recipients[15].email"));
+  EXPECT_THAT(error.message(),
+              HasSubstr("failed after recipients[0..9] were issued or rejected: invalid request: "
+                        "recipients[15].email: \"x\": the address has no '@' (and 2 more)"));
   EXPECT_THAT(error.field_violations(),
               ElementsAre(FieldViolation{"recipients[15].email", "\"x\": the address has no '@'"},
-                          FieldViolation{"recipients[17].email", "duplicate of recipients[16]"}));
+                          FieldViolation{"recipients[17].email", "\"y\": the address has no '@'"},
+                          FieldViolation{"purpose", "is required"}));
   EXPECT_THAT(issuer.requests, SizeIs(1));
 }
 
@@ -251,6 +257,53 @@ TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRefusedBeforeSending) 
                           FieldViolation{"recipients[22].email", "duplicate of recipients[4]"}));
 }
 
+TEST_F(ClientIssueBatchTest, AddressRepeatedWithinAChunkIsRefusedBeforeSending) {
+  EXPECT_CALL(*mock_, IssueBatch).Times(0);
+  v1::IssueBatchRequest request = InviteRequest(5, "w");
+  request.mutable_recipients(4)->set_email("\tuser1@Example.Com");
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request);
+  EXPECT_THAT(result,
+              ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+  EXPECT_EQ(Error(result.status()).message(),
+            "invalid request: recipients[4].email: duplicate of recipients[1]");
+  EXPECT_THAT(Error(result.status()).field_violations(),
+              ElementsAre(FieldViolation{"recipients[4].email", "duplicate of recipients[1]"}));
+}
+
+TEST_F(ClientIssueBatchTest, RepeatsAreRejectedLocallyWithSkipInvalidAndTheFirstIsSent) {
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = InviteRequest(6, "r");
+  request.set_skip_invalid(true);
+  request.mutable_recipients(2)->set_email("user0@EXAMPLE.com");
+  request.mutable_recipients(5)->set_email(" user0@example.com");
+  absl::StatusOr<IssueBatchResult> result = client_.IssueBatch(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->rejected, SizeIs(2));
+  EXPECT_EQ(result->rejected[0].index, 2u);
+  EXPECT_EQ(result->rejected[0].email, "user0@EXAMPLE.com");
+  EXPECT_EQ(result->rejected[0].duplicate_of, 0u);
+  EXPECT_EQ(result->rejected[1].index, 5u);
+  EXPECT_EQ(result->rejected[1].reason, "duplicate of recipients[0]");
+  ASSERT_THAT(issuer.requests, SizeIs(1));
+  ASSERT_EQ(issuer.requests[0].recipients_size(), 4);
+  EXPECT_EQ(issuer.requests[0].recipients(2).email(), Email(3));
+  ASSERT_THAT(result->links, SizeIs(4));
+  EXPECT_EQ(result->links[2].index, 3u);
+}
+
+TEST_F(ClientIssueBatchTest, AnAddressTheServerRejectsIsNoOnesRepeat) {
+  // Both copies go to the server, which names each bad address itself.
+  FakeIssuer issuer;
+  ServeWith(issuer);
+  v1::IssueBatchRequest request = InviteRequest(4, "i");
+  request.mutable_recipients(1)->set_email("no-at-sign");
+  request.mutable_recipients(3)->set_email("no-at-sign");
+  ASSERT_TRUE(client_.IssueBatch(request).ok());
+  ASSERT_THAT(issuer.requests, SizeIs(1));
+  EXPECT_EQ(issuer.requests[0].recipients_size(), 4);
+}
+
 TEST_F(ClientIssueBatchTest, LocalPartCaseMakesADifferentAddress) {
   FakeIssuer issuer;
   ServeWith(issuer);
@@ -270,6 +323,7 @@ TEST_F(ClientIssueBatchTest, AddressRepeatedAcrossChunksIsRejectedLocallyWithSki
   ASSERT_THAT(result->rejected, SizeIs(1));
   EXPECT_EQ(result->rejected[0].index, 15u);
   EXPECT_EQ(result->rejected[0].reason, "duplicate of recipients[3]");
+  EXPECT_EQ(result->rejected[0].duplicate_of, 3u);
   ASSERT_THAT(issuer.requests, SizeIs(3));
   EXPECT_EQ(issuer.requests[1].recipients_size(), 9);
   ASSERT_THAT(result->links, SizeIs(24));
@@ -385,6 +439,25 @@ TEST_F(ClientIssueBatchTest, EmptyRequestIsSentOnceSoTheServerJudgesIt) {
                                  magiclink::v1::INVALID_REQUEST)));
   EXPECT_THAT(client_.IssueBatch(InviteRequest(0, "z")),
               ClientErrorIs(absl::StatusCode::kInvalidArgument, magiclink::v1::INVALID_REQUEST));
+}
+
+TEST(RecipientFieldTest, ParsesOnlyRecipientFieldPaths) {
+  const std::optional<internal::RecipientField> email =
+      internal::ParseRecipientField("recipients[1500].email");
+  ASSERT_TRUE(email.has_value());
+  EXPECT_EQ(email->index, 1500u);
+  EXPECT_EQ(email->rest, ".email");
+  EXPECT_EQ(internal::RecipientFieldPath(email->index, email->rest), "recipients[1500].email");
+  const std::optional<internal::RecipientField> metadata =
+      internal::ParseRecipientField("recipients[0].metadata[\"a]\"]");
+  ASSERT_TRUE(metadata.has_value());
+  EXPECT_EQ(metadata->index, 0u);
+  EXPECT_EQ(metadata->rest, ".metadata[\"a]\"]");
+  for (const char* other : {"recipients", "recipients[]", "recipients[x].email", "recipients[+1]",
+                            "recipients[ 1]", "recipients[1", "purpose", "metadata[recipients[1]]",
+                            "recipients[99999999999999999999999]"}) {
+    EXPECT_EQ(internal::ParseRecipientField(other), std::nullopt) << other;
+  }
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,9 @@ struct RejectedRecipient {
   std::size_t index = 0;  // position in IssueBatchRequest.recipients
   std::string email;      // as sent
   std::string reason;
+  // Set when the address repeats that of the recipient at this position
+  // (`reason` then says "duplicate of recipients[i]").
+  std::optional<std::size_t> duplicate_of;
 };
 
 // One server-side batch created by an IssueBatch call.
@@ -113,10 +117,11 @@ class Client {
   //
   // Atomicity is per chunk: a failure in chunk k leaves chunks 0..k-1 issued
   // (reported through on_progress) and returns chunk k's error, with
-  // "recipients[i]" indices in its message, BadRequest and rejected list
-  // mapped to positions in `request`. Addresses repeated across chunks are
-  // found before anything is sent (INVALID_ARGUMENT, or rejected entries
-  // with skip_invalid) because the server only sees one chunk at a time.
+  // "recipients[i]" field paths in its BadRequest (and the message built
+  // from them) and the rejected list mapped to positions in `request`.
+  // Repeated addresses are found before anything is sent (INVALID_ARGUMENT
+  // listing them, or rejected entries with skip_invalid), by the server's
+  // own address rule, because the server only sees one chunk at a time.
   // `request.request_id()` may be at most 128 - len("/<last chunk index>")
   // characters.
   //
