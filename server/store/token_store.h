@@ -176,7 +176,6 @@ class TokenStore {
   virtual absl::StatusOr<SweepResult> Sweep(absl::Time token_cutoff, absl::Time replay_cutoff,
                                             int max_rows) = 0;
 
-  // OK when the database answers; UNAVAILABLE otherwise.
   // Records each key's check value unless its id already has one (the first
   // writer wins, also when replicas start at once) and returns every check
   // value the database holds afterwards, by key id. With no `checks`, only
@@ -184,6 +183,9 @@ class TokenStore {
   virtual absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(
       const std::vector<KeyCheck>& checks) = 0;
 
+  // OK when the database answers; UNAVAILABLE otherwise. The health check
+  // calls it once a second: it must not wait behind calls in flight (a
+  // saturated but working store is up).
   virtual absl::Status Ping() = 0;
 };
 

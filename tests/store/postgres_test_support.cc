@@ -32,6 +32,8 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return absl::StrCat(url.substr(0, path), "/", database, tail);
 }
 
+}  // namespace
+
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -43,8 +45,6 @@ std::string ShellQuote(const std::string& s) {
   }
   return out + "'";
 }
-
-}  // namespace
 
 std::string TestPostgresUrl() {
   std::string url = Env("MAGICLINK_TEST_POSTGRES_URL");

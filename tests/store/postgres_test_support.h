@@ -55,6 +55,9 @@ class PgAdmin {
   pqxx::connection connection_;
 };
 
+// `s` quoted for a POSIX shell command line.
+std::string ShellQuote(const std::string& s);
+
 // Runs $MAGICLINK_TEST_PGCTL on the test cluster's data directory with
 // `arguments` (e.g. "stop -m fast"); true when it succeeded.
 bool RunPgCtl(const std::string& arguments);
