@@ -166,8 +166,9 @@ class TokenStore {
   // position order, optionally only those in `state` at `now`; nullopt when
   // the batch is unknown.
   virtual absl::StatusOr<std::optional<LinkPage>> ListLinks(const std::string& batch_id,
-                                             std::optional<TokenState> state, int after_position,
-                                             int limit, absl::Time now) = 0;
+                                                            std::optional<TokenState> state,
+                                                            int after_position, int limit,
+                                                            absl::Time now) = 0;
 
   // Deletes up to `max_rows` tokens that expired, were consumed or were
   // revoked before `token_cutoff`, deletes batches left without tokens and

@@ -122,7 +122,7 @@ class MixedLoad {
     int deadline_exceeded = 0;
     absl::Time first_failure = absl::InfiniteFuture();
     absl::Time last_failure = absl::InfinitePast();  // when the last failed call ended
-    absl::Time first_ok_after[kReplicas];             // ended, of calls started after the stop
+    absl::Time first_ok_after[kReplicas];            // ended, of calls started after the stop
   };
   Report TakeReport() {
     absl::MutexLock lock(&mu_);
@@ -148,8 +148,8 @@ class MixedLoad {
     } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       ++deadline_exceeded_;
     } else {
-      unexpected_.push_back(absl::StrCat(call, ": ", s.error_code(), " ", Reason(s), " ",
-                                         s.error_message()));
+      unexpected_.push_back(
+          absl::StrCat(call, ": ", s.error_code(), " ", Reason(s), " ", s.error_message()));
       return;
     }
     first_failure_ = std::min(first_failure_, start);
@@ -204,10 +204,10 @@ class MixedLoad {
         absl::MutexLock lock(&mu_);
         if (tokens_.empty()) {
           // Nothing issued yet: wait for the issuers (set-up, not timing).
-          mu_.AwaitWithTimeout(absl::Condition(
-                                   +[](std::vector<IssuedToken>* t) { return !t->empty(); },
-                                   &tokens_),
-                               absl::Milliseconds(100));
+          mu_.AwaitWithTimeout(
+              absl::Condition(
+                  +[](std::vector<IssuedToken>* t) { return !t->empty(); }, &tokens_),
+              absl::Milliseconds(100));
           continue;
         }
         // Mostly recent tokens, so that consumers on both replicas race for
@@ -244,9 +244,9 @@ class MixedLoad {
   absl::Time first_failure_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Time last_failure_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_issue_ok_[kReplicas] ABSL_GUARDED_BY(mu_) = {absl::InfinitePast(),
-                                                                absl::InfinitePast()};
+                                                               absl::InfinitePast()};
   absl::Time last_consume_ok_[kReplicas] ABSL_GUARDED_BY(mu_) = {absl::InfinitePast(),
-                                                                  absl::InfinitePast()};
+                                                                 absl::InfinitePast()};
   absl::Time first_ok_after_[kReplicas] ABSL_GUARDED_BY(mu_) = {absl::InfiniteFuture(),
                                                                 absl::InfiniteFuture()};
 };
@@ -255,6 +255,7 @@ double Seconds(absl::Time from, absl::Time to) { return absl::ToDoubleSeconds(to
 
 TEST(PostgresFailoverProcessTest,
      PromotedSynchronousStandbyServesBothReplicasWithoutRestartAndKeepsEveryAcknowledgedWrite) {
+  const absl::Time test_start = absl::Now();
   PostgresCluster primary("pg-primary");
   ASSERT_OK(primary.InitAndStart());
   PostgresCluster standby("pg-standby");
@@ -262,9 +263,9 @@ TEST(PostgresFailoverProcessTest,
   ASSERT_OK(primary.RequireSynchronousStandby());
 
   // The replicas' only PostgreSQL setting: both servers, the writable one wins.
-  const std::string url = absl::StrCat("postgresql://postgres@", primary.HostPort(), ",",
-                                       standby.HostPort(),
-                                       "/magiclink?target_session_attrs=read-write");
+  const std::string url =
+      absl::StrCat("postgresql://postgres@", primary.HostPort(), ",", standby.HostPort(),
+                   "/magiclink?target_session_attrs=read-write");
   TempDir dir;
   std::vector<std::unique_ptr<ServerProcess>> replicas;
   std::vector<std::unique_ptr<Stub>> stubs;
@@ -279,16 +280,21 @@ TEST(PostgresFailoverProcessTest,
         grpc::CreateChannel(replicas.back()->address(), grpc::InsecureChannelCredentials())));
   }
 
+  const absl::Time load_start = absl::Now();
   MixedLoad load(stubs);
   load.Start();
   const bool warmed_up = load.Await(absl::Seconds(30), [&] {
-    return load.issued() >= 200 && load.consumed() >= 50 && load.AllServedSince(absl::InfinitePast());
+    return load.issued() >= 200 && load.consumed() >= 50 &&
+           load.AllServedSince(absl::InfinitePast());
   });
   if (!warmed_up) {
     load.Stop();
     FAIL() << "the load did not get going: " << load.issued() << " links, " << load.consumed()
            << " consumes";
   }
+
+  std::printf("failover: set-up (two clusters, two replicas) %.1f s, load warm-up %.1f s\n",
+              Seconds(test_start, load_start), Seconds(load_start, absl::Now()));
 
   // The primary crashes; the operator promotes the standby at once.
   load.MarkFailoverStarted();
@@ -350,17 +356,20 @@ TEST(PostgresFailoverProcessTest,
   const double back1 = Seconds(stop_start, report.first_ok_after[1]);
   std::printf(
       "failover: primary stopped (immediate) in %.3f s, standby promoted %.3f s after the stop; "
-      "first OK call after the stop: replica 0 at %.3f s, replica 1 at %.3f s; "
+      "first OK call after the stop: replica 0 at %.3f s, replica 1 at %.3f s (%.3f s after the "
+      "promotion); "
       "failed calls from %.3f s to %.3f s (%.3f s of UNAVAILABLE: %d UNAVAILABLE, "
       "%d DEADLINE_EXCEEDED)\n",
       Seconds(stop_start, stopped_at), Seconds(stop_start, promoted_at), back0, back1,
+      std::max(back0, back1) - Seconds(stop_start, promoted_at),
       Seconds(stop_start, report.first_failure), Seconds(stop_start, report.last_failure),
       report.first_failure == absl::InfiniteFuture()
           ? 0.0
           : Seconds(report.first_failure, report.last_failure),
       report.unavailable, report.deadline_exceeded);
   std::printf(
-      "failover: links issued before the stop %d, after %d, all verified; consumes OK %d, "
+      "failover: links issued before the stop %d, around and after it %d, all verified; consumes "
+      "OK %d, "
       "all still consumed; tokens consumed twice %d\n",
       before, after, consumed_ok, doubles);
 }

@@ -14,9 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "pqxx/pqxx"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "magiclink/v1/magic_link_service.grpc.pb.h"
+#include "pqxx/pqxx"
 #include "tests/store/postgres_test_support.h"
 #include "tests/testing/grpc_errors.h"
 #include "tests/testing/server_process.h"
@@ -82,8 +82,9 @@ TEST(PostgresOutageProcessTest, UnavailableDuringOutageAndRecoversWithoutRestart
   }
   ASSERT_TRUE(Verify(*stub, issued.links(0).token()).ok());
 
-  const absl::Time stop = absl::Now();
+  const absl::Time stopping = absl::Now();
   ASSERT_TRUE(RunPgCtl("stop -m fast"));
+  const absl::Time stop = absl::Now();
   grpc::Status during = Verify(*stub, issued.links(1).token());
   EXPECT_EQ(during.error_code(), grpc::StatusCode::UNAVAILABLE) << during.error_message();
   EXPECT_EQ(Reason(during), "STORE_UNAVAILABLE");
@@ -92,8 +93,8 @@ TEST(PostgresOutageProcessTest, UnavailableDuringOutageAndRecoversWithoutRestart
   // server closes: a few seconds at most (generous for a loaded machine).
   const absl::Duration to_not_serving = absl::Now() - stop;
   EXPECT_LT(to_not_serving, absl::Seconds(5));
-  std::printf("health NOT_SERVING %.2f s after PostgreSQL was stopped\n",
-              absl::ToDoubleSeconds(to_not_serving));
+  std::printf("health NOT_SERVING %.2f s after PostgreSQL had stopped (pg_ctl stop took %.2f s)\n",
+              absl::ToDoubleSeconds(to_not_serving), absl::ToDoubleSeconds(stop - stopping));
 
   ASSERT_TRUE(RunPgCtl("start -w"));
   EXPECT_TRUE(AwaitHealth(*health, HealthCheckResponse::SERVING));
@@ -148,8 +149,9 @@ TEST(PostgresHealthProcessTest, ASaturatedPoolKeepsTheReplicaServing) {
   PgAdmin admin(url);
   bool waiting = false;
   for (int i = 0; i < 500 && !waiting; ++i) {
-    waiting = admin.QueryInt("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                             "'magiclinkd' AND wait_event_type = 'Lock'") == 1;
+    waiting = admin.QueryInt(
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                  "'magiclinkd' AND wait_event_type = 'Lock'") == 1;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(waiting) << "the CONSUME never waited for the locked row";

@@ -135,9 +135,9 @@ absl::Status PostgresCluster::StartAsStandbyOf(const PostgresCluster& primary) {
   // -R writes standby.signal and primary_conninfo; -X stream copies the WAL
   // written meanwhile.
   if (absl::Status s =
-          Run("pg_basebackup", absl::StrCat("-D ", ShellQuote(folder_ + "/data"),
-                                            " -h 127.0.0.1 -p ", primary.port(),
-                                            " -U postgres -R -X stream --no-sync -c fast"));
+          Run("pg_basebackup",
+              absl::StrCat("-D ", ShellQuote(folder_ + "/data"), " -h 127.0.0.1 -p ",
+                           primary.port(), " -U postgres -R -X stream --no-sync -c fast"));
       !s.ok()) {
     return s;
   }

@@ -262,7 +262,8 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
       }
     }
   }
-  return std::unique_ptr<PostgresTokenStore>(new PostgresTokenStore(options, std::move(pool), std::move(health_pool)));
+  return std::unique_ptr<PostgresTokenStore>(
+      new PostgresTokenStore(options, std::move(pool), std::move(health_pool)));
 }
 
 absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(
