@@ -19,6 +19,7 @@
 #include "pqxx/pqxx"
 #include "tests/store/postgres_test_support.h"
 #include "tests/testing/grpc_errors.h"
+#include "tests/testing/issue_requests.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -126,22 +127,14 @@ TEST(PostgresHealthProcessTest, ASaturatedPoolKeepsTheReplicaServing) {
   auto health = grpc::health::v1::Health::NewStub(channel);
   ASSERT_TRUE(AwaitHealth(*health, HealthCheckResponse::SERVING));
 
-  v1::IssueBatchRequest req;
-  for (int i = 0; i < 2; ++i) req.add_recipients()->set_email(absl::StrCat("s", i, "@x.io"));
-  req.set_purpose("invite");
-  req.set_redirect_url("http://localhost/accept");
   v1::IssueBatchResponse issued;
   {
     grpc::ClientContext ctx;
-    ASSERT_TRUE(stub->IssueBatch(&ctx, req, &issued).ok());
+    ASSERT_TRUE(stub->IssueBatch(&ctx, InviteRequest(2), &issued).ok());
   }
   PgAdmin locker(url);
-  auto hold = std::make_unique<pqxx::work>(locker.connection());
-  ASSERT_EQ(
-      hold->exec_params("SELECT 1 FROM tokens WHERE batch_id = $1 AND position = 0 FOR UPDATE",
-                        issued.batch_id())
-          .size(),
-      1u);
+  std::unique_ptr<pqxx::work> hold = LockTokenRow(locker, issued.batch_id(), 0);
+  ASSERT_NE(hold, nullptr);
 
   // Holds the pool's only connection until the lock goes (at most 10 s).
   grpc::Status held;
