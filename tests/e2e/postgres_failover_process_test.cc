@@ -121,6 +121,7 @@ class MixedLoad {
     int unavailable = 0;
     int deadline_exceeded = 0;
     absl::Time first_failure = absl::InfiniteFuture();
+    std::string first_failure_message;
     absl::Time last_failure = absl::InfinitePast();  // when the last failed call ended
     absl::Time first_ok_after[kReplicas];            // ended, of calls started after the stop
   };
@@ -132,6 +133,7 @@ class MixedLoad {
     report.unavailable = unavailable_;
     report.deadline_exceeded = deadline_exceeded_;
     report.first_failure = first_failure_;
+    report.first_failure_message = first_failure_message_;
     report.last_failure = last_failure_;
     for (int r = 0; r < kReplicas; ++r) report.first_ok_after[r] = first_ok_after_[r];
     return report;
@@ -152,7 +154,10 @@ class MixedLoad {
           absl::StrCat(call, ": ", s.error_code(), " ", Reason(s), " ", s.error_message()));
       return;
     }
-    first_failure_ = std::min(first_failure_, start);
+    if (start < first_failure_) {
+      first_failure_ = start;
+      first_failure_message_ = absl::StrCat(call, ": ", s.error_message());
+    }
     last_failure_ = std::max(last_failure_, absl::Now());
   }
   void RecordOk(int replica, absl::Time start, absl::Time* last_ok)
@@ -242,6 +247,7 @@ class MixedLoad {
   absl::Time failover_started_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Time primary_down_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Time first_failure_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::string first_failure_message_ ABSL_GUARDED_BY(mu_);
   absl::Time last_failure_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_issue_ok_[kReplicas] ABSL_GUARDED_BY(mu_) = {absl::InfinitePast(),
                                                                absl::InfinitePast()};
@@ -367,6 +373,7 @@ TEST(PostgresFailoverProcessTest,
           ? 0.0
           : Seconds(report.first_failure, report.last_failure),
       report.unavailable, report.deadline_exceeded);
+  std::printf("failover: first failed call: %s\n", report.first_failure_message.c_str());
   std::printf(
       "failover: links issued before the stop %d, around and after it %d, all verified; consumes "
       "OK %d, "

@@ -15,6 +15,7 @@
 // The binaries are PostgreSQL 15 from Debian unless $MAGICLINK_PG_BIN names
 // another folder; when the test runs as root the server runs as the cluster
 // owner ($MAGICLINK_PG_USER, default postgres), as PostgreSQL refuses root.
+// The servers run with fsync off: the tests crash processes, not machines.
 // The destructor stops a running server in immediate mode.
 #ifndef MAGICLINK_TESTS_STORE_POSTGRES_CLUSTER_H_
 #define MAGICLINK_TESTS_STORE_POSTGRES_CLUSTER_H_
