@@ -201,7 +201,9 @@ class TokenStore {
   virtual absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(const std::vector<KeyCheck>& checks,
                                                                 absl::Time deadline) = 0;
 
-  // OK when the database answers; UNAVAILABLE otherwise.
+  // OK when the database answers; UNAVAILABLE otherwise. The health check
+  // calls it once a second: it must not wait behind calls in flight (a
+  // saturated but working store is up).
   virtual absl::Status Ping(absl::Time deadline) = 0;
 };
 

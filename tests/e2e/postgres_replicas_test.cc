@@ -358,12 +358,8 @@ TEST_F(PostgresReplicasTest, ATokenLockedByAnotherSessionFailsByItsDeadlineAndSt
   v1::IssueBatchResponse issued;
   ASSERT_TRUE(Issue(*stubs_[0], Request(kTokens), &issued).ok());
   PgAdmin locker(url_);
-  auto hold = std::make_unique<pqxx::work>(locker.connection());
-  ASSERT_EQ(
-      hold->exec_params("SELECT 1 FROM tokens WHERE batch_id = $1 AND position = 0 FOR UPDATE",
-                        issued.batch_id())
-          .size(),
-      1u);
+  std::unique_ptr<pqxx::work> hold = LockTokenRow(locker, issued.batch_id(), 0);
+  ASSERT_NE(hold, nullptr);
 
   grpc::Status stalled;
   absl::Duration stalled_took;

@@ -1,6 +1,7 @@
 # PostgreSQL store tests. They need the throwaway cluster that
 # scripts/with-postgres.sh starts; without MAGICLINK_TEST_POSTGRES_URL they fail.
-add_library(magiclink_postgres_test_support STATIC postgres_test_support.cc pgbouncer.cc)
+add_library(magiclink_postgres_test_support STATIC postgres_test_support.cc pgbouncer.cc
+  postgres_cluster.cc)
 target_link_libraries(magiclink_postgres_test_support PUBLIC
   magiclink_store_postgres magiclink_testing GTest::gtest absl::strings)
 

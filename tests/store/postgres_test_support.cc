@@ -34,6 +34,20 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return absl::StrCat(url.substr(0, path), "/", database, tail);
 }
 
+}  // namespace
+
+std::unique_ptr<pqxx::work> LockTokenRow(PgAdmin& admin, const std::string& batch_id,
+                                         int position) {
+  auto hold = std::make_unique<pqxx::work>(admin.connection());
+  const pqxx::result locked = hold->exec_params(
+      "SELECT 1 FROM tokens WHERE batch_id = $1 AND position = $2 FOR UPDATE", batch_id, position);
+  if (locked.size() != 1) {
+    ADD_FAILURE() << "no token " << position << " in batch " << batch_id << " to lock";
+    return nullptr;
+  }
+  return hold;
+}
+
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -45,8 +59,6 @@ std::string ShellQuote(const std::string& s) {
   }
   return out + "'";
 }
-
-}  // namespace
 
 std::string TestPostgresUrl() {
   std::string url = Env("MAGICLINK_TEST_POSTGRES_URL");

@@ -68,6 +68,15 @@ void ExpectWritesStuckPastTheirDeadlineChangeNothing(PostgresTokenStore& store,
                                                      const std::string& lock_url,
                                                      const NewBatch& batch, absl::Time now);
 
+// A transaction on `admin`'s connection holding the row lock of the token
+// at `position` of `batch_id` (SELECT ... FOR UPDATE), as a stuck client of
+// the same database would, until it is aborted or destroyed; nullptr and a
+// test failure when there is no such token.
+std::unique_ptr<pqxx::work> LockTokenRow(PgAdmin& admin, const std::string& batch_id, int position);
+
+// `s` quoted for a POSIX shell command line.
+std::string ShellQuote(const std::string& s);
+
 // Runs $MAGICLINK_TEST_PGCTL on the test cluster's data directory with
 // `arguments` (e.g. "stop -m fast"); true when it succeeded.
 bool RunPgCtl(const std::string& arguments);

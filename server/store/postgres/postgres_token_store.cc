@@ -172,11 +172,13 @@ absl::StatusOr<T> PostgresTokenStore::RunAttempts(const char* operation, absl::T
 }
 
 PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
-                                       std::unique_ptr<PgConnectionPool> pool)
+                                       std::unique_ptr<PgConnectionPool> pool,
+                                       std::unique_ptr<PgConnectionPool> health_pool)
     : options_(std::move(options)),
       statement_mode_(options_.prepared_statements ? StatementMode::kPrepared
                                                    : StatementMode::kUnnamed),
       pool_(std::move(pool)),
+      health_pool_(std::move(health_pool)),
       consumes_(std::min(options_.consume_statements, options_.pool_size),
                 options_.max_consume_batch,
                 [this](absl::Span<ConsumeCall* const> calls) { ConsumeBatch(calls); },
@@ -188,6 +190,9 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
   if (absl::Status s = ValidatePostgresOptions(options); !s.ok()) return s;
   absl::StatusOr<std::string> conninfo = BuildConninfo(options);
   if (!conninfo.ok()) return conninfo.status();
+  // One connection, no prepared statements, not observed: Ping's own.
+  auto health_pool = std::make_unique<PgConnectionPool>(
+      *conninfo, PgConnectionPool::Limits{1, options.reconnect_backoff, nullptr}, nullptr);
   auto pool = std::make_unique<PgConnectionPool>(
       *std::move(conninfo),
       PgConnectionPool::Limits{options.pool_size, options.reconnect_backoff, options.observer},
@@ -209,7 +214,8 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
       }
     }
   }
-  return std::unique_ptr<PostgresTokenStore>(new PostgresTokenStore(options, std::move(pool)));
+  return std::unique_ptr<PostgresTokenStore>(
+      new PostgresTokenStore(options, std::move(pool), std::move(health_pool)));
 }
 
 absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(const NewBatch& batch,
@@ -542,12 +548,22 @@ absl::StatusOr<std::vector<KeyCheck>> PostgresTokenStore::RecordKeyChecks(
 }
 
 absl::Status PostgresTokenStore::Ping(absl::Time deadline) {
-  return Run<bool>("Ping", deadline,
-                   [&](StoreTransaction& tx) -> absl::StatusOr<bool> {
-                     tx.ReadSql("ping", "SELECT 1");
-                     return true;
-                   })
-      .status();
+  // On a connection of its own, outside the pool: a replica whose pool is
+  // busy with calls (each waiting up to acquire_timeout for a connection)
+  // still answers that its database is up. A failure closes the connection;
+  // the next Ping opens a new one, which after a failover reaches the new
+  // primary (target_session_attrs in the URL).
+  absl::StatusOr<PgConnectionPool::Lease> lease =
+      health_pool_->Acquire(std::min(deadline, absl::Now() + options_.acquire_timeout));
+  if (!lease.ok()) return lease.status();
+  try {
+    pqxx::nontransaction tx(**lease);
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  } catch (...) {
+    lease->MarkBroken();
+    return ClassifyCurrentException("Ping").status;
+  }
 }
 
 }  // namespace magiclink

@@ -59,6 +59,9 @@ class PostgresTokenStore final : public TokenStore {
                                     absl::Time deadline) override;
   absl::StatusOr<std::vector<KeyCheck>> RecordKeyChecks(const std::vector<KeyCheck>& checks,
                                                         absl::Time deadline) override;
+  // SELECT 1 on a connection of its own, never one of the pool's: OK while
+  // PostgreSQL answers, however busy the pool is; UNAVAILABLE when it does
+  // not (the connection is then reopened by the next Ping).
   absl::Status Ping(absl::Time deadline) override;
 
   // Connections open now (for metrics and tests).
@@ -85,7 +88,8 @@ class PostgresTokenStore final : public TokenStore {
   void ConsumeBatch(absl::Span<ConsumeCall* const> calls);
 
  private:
-  PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool);
+  PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool,
+                     std::unique_ptr<PgConnectionPool> health_pool);
 
   // Runs `body` in a StoreTransaction on a pooled connection: waits for one
   // until `deadline` (at most acquire_timeout), gives each statement the time
@@ -108,6 +112,9 @@ class PostgresTokenStore final : public TokenStore {
   const PostgresOptions options_;
   const StatementMode statement_mode_;
   const std::unique_ptr<PgConnectionPool> pool_;
+  // Ping's own connection (a pool of one), so that health does not wait
+  // behind calls for a pooled connection.
+  const std::unique_ptr<PgConnectionPool> health_pool_;
   Coalescer<ConsumeCall> consumes_;
 };
 
