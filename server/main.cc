@@ -130,6 +130,8 @@ int Run() {
       settings->postgres.connect_timeout,   settings->postgres.consume_statements,
       settings->postgres.max_consume_batch, settings->postgres.prepared_statements};
   store_options.observer = metrics.get();
+  store_options.insert_statements = settings->postgres.insert_statements;
+  store_options.max_insert_group = settings->postgres.max_insert_group;
   store_options.statement_timeout = settings->postgres.statement_timeout;
   store_options.keepalives_idle = settings->postgres.keepalives_idle;
   store_options.keepalives_interval = settings->postgres.keepalives_interval;

@@ -24,6 +24,8 @@ struct PostgresSettings {
   absl::Duration connect_timeout = absl::Seconds(3);
   int consume_statements = 2;
   int max_consume_batch = 100;
+  int insert_statements = 2;
+  int max_insert_group = 100;
   bool prepared_statements = true;  // false behind pgbouncer pool_mode=transaction
   absl::Duration statement_timeout = absl::Seconds(30);
   absl::Duration keepalives_idle = absl::Seconds(10);

@@ -29,6 +29,8 @@ absl::StatusOr<std::unique_ptr<TokenStore>> OpenUnobserved(const std::string& ur
     postgres.connect_timeout = options.connect_timeout;
     postgres.consume_statements = options.consume_statements;
     postgres.max_consume_batch = options.max_consume_batch;
+    postgres.insert_statements = options.insert_statements;
+    postgres.max_insert_group = options.max_insert_group;
     postgres.prepared_statements = options.prepared_statements;
     postgres.observer = options.observer;
     postgres.statement_timeout = options.statement_timeout;

@@ -20,6 +20,8 @@ struct StoreOptions {
   absl::Duration connect_timeout = absl::Seconds(3);
   int consume_statements = 2;
   int max_consume_batch = 100;
+  int insert_statements = 2;
+  int max_insert_group = 100;
   bool prepared_statements = true;
   // Told what the store does (metrics); nullptr: nothing is observed.
   StoreObserver* observer = nullptr;
