@@ -155,6 +155,10 @@ absl::Status ApplyFile(const config::ServerConfig& c, Settings& s) {
                       s.postgres.consume_statements),
            ApplyLimit(c.postgres().max_consume_batch(), "postgres.max_consume_batch",
                       s.postgres.max_consume_batch),
+           ApplyLimit(c.postgres().insert_statements(), "postgres.insert_statements",
+                      s.postgres.insert_statements),
+           ApplyLimit(c.postgres().max_insert_group(), "postgres.max_insert_group",
+                      s.postgres.max_insert_group),
            ApplyLimit(c.postgres().keepalives_count(), "postgres.keepalives_count",
                       s.postgres.keepalives_count),
        }) {

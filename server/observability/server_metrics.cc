@@ -134,6 +134,15 @@ ServerMetrics::ServerMetrics(absl::string_view version)
                                                  "Verify calls per coalesced CONSUME statement.",
                                                  {1, 2, 3, 5, 10, 20, 50, 100, 200, 500})
                                    .At({})),
+      insert_statements_(registry_
+                             .AddCounter("magiclink_store_insert_statements_total",
+                                         "Coalesced IssueBatch insert statements run.")
+                             .At({})),
+      insert_statement_calls_(registry_
+                                  .AddHistogram("magiclink_store_insert_statement_calls",
+                                                "IssueBatch calls per coalesced insert statement.",
+                                                {1, 2, 3, 5, 10, 20, 50, 100, 200, 500})
+                                  .At({})),
       serving_(registry_
                    .AddGauge("magiclink_health_serving",
                              "1 while the health service reports SERVING, 0 for NOT_SERVING.")
@@ -184,6 +193,11 @@ void ServerMetrics::ConnectionWaiters(int delta) { connection_waiters_.Add(delta
 void ServerMetrics::ConsumeStatement(int calls) {
   consume_statements_.Increment();
   consume_statement_calls_.Observe(calls);
+}
+
+void ServerMetrics::InsertStatement(int calls) {
+  insert_statements_.Increment();
+  insert_statement_calls_.Observe(calls);
 }
 
 }  // namespace magiclink

@@ -45,6 +45,7 @@ class ServerMetrics final : public StoreObserver {
   void ConnectionsInUse(int delta) override;
   void ConnectionWaiters(int delta) override;
   void ConsumeStatement(int calls) override;
+  void InsertStatement(int calls) override;
 
  private:
   MetricsRegistry registry_;
@@ -59,6 +60,8 @@ class ServerMetrics final : public StoreObserver {
   Gauge& connection_waiters_;
   Counter& consume_statements_;
   Histogram& consume_statement_calls_;
+  Counter& insert_statements_;
+  Histogram& insert_statement_calls_;
   Gauge& serving_;
 };
 

@@ -1,6 +1,6 @@
 // What a TokenStore reports about itself, for metrics: how long each
 // operation took, how many links it issued, consumed, revoked and swept, and
-// (PostgreSQL) its pool and coalesced consume statements. The store calls it;
+// (PostgreSQL) its pool and coalesced consume and insert statements. The store calls it;
 // ServerMetrics implements it. Every argument is a count, a duration or a
 // value of a fixed enum: nothing a caller sent reaches an observer.
 //
@@ -76,6 +76,9 @@ class StoreObserver {
 
   // PostgreSQL: one coalesced consume statement ran for `calls` Verify calls.
   virtual void ConsumeStatement(int calls) = 0;
+
+  // PostgreSQL: one coalesced insert statement ran for `calls` IssueBatch calls.
+  virtual void InsertStatement(int calls) = 0;
 };
 
 }  // namespace magiclink

@@ -65,7 +65,7 @@ TEST_F(SecuritySettingsTest, ParsesCallersAndTls) {
   EXPECT_TRUE(s->tls.require_client_certificate);
 }
 
-TEST_F(SecuritySettingsTest, PostgresPoolAndConsumeCoalescingComeFromTheConfigFile) {
+TEST_F(SecuritySettingsTest, PostgresPoolAndCoalescingComeFromTheConfigFile) {
   absl::StatusOr<Settings> defaults = Load("{}");
   ASSERT_OK(defaults);
   EXPECT_EQ(defaults->postgres.pool_size, 8);
@@ -74,15 +74,23 @@ TEST_F(SecuritySettingsTest, PostgresPoolAndConsumeCoalescingComeFromTheConfigFi
   // The defaults docs/operators.md states.
   EXPECT_EQ(defaults->postgres.acquire_timeout, absl::Seconds(2));
   EXPECT_EQ(defaults->postgres.connect_timeout, absl::Seconds(3));
+  EXPECT_EQ(defaults->postgres.insert_statements, 2);
+  EXPECT_EQ(defaults->postgres.max_insert_group, 100);
 
   absl::StatusOr<Settings> s = Load(R"({"postgres": {"pool_size": 16, "consume_statements": 3,
-                                                     "max_consume_batch": 50}})");
+                                                     "max_consume_batch": 50,
+                                                     "insert_statements": 4,
+                                                     "max_insert_group": 20}})");
   ASSERT_OK(s);
   EXPECT_EQ(s->postgres.pool_size, 16);
   EXPECT_EQ(s->postgres.consume_statements, 3);
   EXPECT_EQ(s->postgres.max_consume_batch, 50);
+  EXPECT_EQ(s->postgres.insert_statements, 4);
+  EXPECT_EQ(s->postgres.max_insert_group, 20);
 
   EXPECT_THAT(Load(R"({"postgres": {"consume_statements": -1}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Load(R"({"postgres": {"max_insert_group": -1}})"),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 

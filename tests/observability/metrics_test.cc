@@ -158,6 +158,7 @@ TEST(ServerMetricsTest, StoreReportsBecomeCountersGaugesAndHistograms) {
   metrics.ConnectionsInUse(-1);
   metrics.ConnectionWaiters(+1);
   metrics.ConsumeStatement(7);
+  metrics.InsertStatement(3);
   metrics.OperationDone(StoreOperation::kConsumeToken, absl::Milliseconds(3));
   metrics.SetServing(true);
   const std::string text = metrics.registry().Expose();
@@ -171,6 +172,9 @@ TEST(ServerMetricsTest, StoreReportsBecomeCountersGaugesAndHistograms) {
            "magiclink_store_consume_statements_total 1\n",
            "magiclink_store_consume_statement_calls_bucket{le=\"5\"} 0\n",
            "magiclink_store_consume_statement_calls_bucket{le=\"10\"} 1\n",
+           "magiclink_store_insert_statements_total 1\n",
+           "magiclink_store_insert_statement_calls_bucket{le=\"2\"} 0\n",
+           "magiclink_store_insert_statement_calls_bucket{le=\"3\"} 1\n",
            "magiclink_store_operation_duration_seconds_bucket{operation=\"consume_token\","
            "le=\"0.005\"} 1\n",
            "magiclink_health_serving 1\n",

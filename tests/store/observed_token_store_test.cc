@@ -42,11 +42,16 @@ struct RecordingObserver final : StoreObserver {
     ++consume_statements;
     consume_calls += calls;
   }
+  void InsertStatement(int calls) override {
+    ++insert_statements;
+    insert_calls += calls;
+  }
 
   std::atomic<int> operations[kStoreOperationCount] = {};
   std::atomic<int64_t> issued{0}, consumed{0}, revoked{0}, swept{0};
   std::atomic<int> in_use{0}, peak_in_use{0}, waiters{0};
   std::atomic<int> consume_statements{0}, consume_calls{0};
+  std::atomic<int> insert_statements{0}, insert_calls{0};
 };
 
 NewBatch Batch(const std::string& id, int size) {

@@ -349,6 +349,205 @@ TEST(PostgresTokenStoreTest, ABatchOfConsumesAnswersEachCallAsIfItRanAlone) {
   EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE consume_key_hash IS NOT NULL"), 1);
 }
 
+// Runs `calls` through InsertBatch on `store` (insert_statements = 1) so that
+// they all go in one insert group: a first call is held in PostgreSQL (its
+// batch id is taken by an open transaction), the others queue behind it, and
+// then the first is let go. Returns each call's result, the held one first.
+std::vector<absl::StatusOr<InsertBatchResult>> InsertAsOneGroup(
+    PostgresTokenStore& store, const std::string& url, const std::vector<NewBatch>& calls) {
+  PgAdmin holder(url);
+  auto hold = std::make_unique<pqxx::work>(holder.connection());
+  hold->exec(
+      "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, "
+      "total) VALUES ('held', 'x', 'x', 'x', now(), now(), 0)");
+  std::vector<absl::StatusOr<InsertBatchResult>> results(calls.size() + 1);
+  const NewBatch held = MakeBatch("held", 1);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { results[0] = store.InsertBatch(held, kT0, kWindow); });
+  PgAdmin admin(url);
+  EXPECT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(admin) == 1; }));
+  int queued = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const bool groups = calls[i].request_id.empty() && !calls[i].revoke_previous;
+    queued += groups ? 1 : 0;
+    threads.emplace_back([&, i] { results[i + 1] = store.InsertBatch(calls[i], kT0, kWindow); });
+  }
+  EXPECT_TRUE(Eventually([&] { return store.waiting_inserts() == queued; }));
+  hold->abort();  // the held call's batch id is free again
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+// The transactions (by xid) that wrote the batches whose id starts with `prefix`.
+int64_t TransactionsThatWrote(PgAdmin& admin, const std::string& prefix) {
+  return admin.QueryInt(absl::StrCat(
+      "SELECT count(DISTINCT xmin::text) FROM (SELECT xmin FROM batches WHERE batch_id LIKE '",
+      prefix, "%' UNION ALL SELECT xmin FROM tokens WHERE batch_id LIKE '", prefix, "%') w"));
+}
+
+// Concurrent single-link IssueBatch calls share one transaction (one commit),
+// and each batch is whole and its links verify.
+TEST(PostgresTokenStoreTest, ConcurrentSmallInsertsShareOneTransaction) {
+  for (const bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
+    const std::string url = ScratchSchemaUrl();
+    ASSERT_FALSE(url.empty());
+    PostgresOptions options = TestOptions(url);
+    options.prepared_statements = prepared;
+    options.insert_statements = 1;
+    auto store = PostgresTokenStore::Open(options);
+    ASSERT_OK(store);
+    constexpr int kCalls = 8;
+    std::vector<NewBatch> calls;
+    for (int i = 0; i < kCalls; ++i) calls.push_back(MakeBatch(absl::StrCat("g", i), 1 + i % 3));
+    calls[3].tokens[0].metadata = {{"plan", "pro"}};
+    const auto results = InsertAsOneGroup(**store, url, calls);
+    for (const auto& r : results) ASSERT_OK(r);
+
+    PgAdmin admin(url);
+    EXPECT_EQ(TransactionsThatWrote(admin, "g"), 1);
+    for (const NewBatch& b : calls) {
+      for (const NewToken& t : b.tokens) {
+        absl::StatusOr<ConsumeResult> c =
+            (*store)->ConsumeToken({t.token_hash}, {"invite", ""}, kT0 + absl::Minutes(1));
+        ASSERT_OK(c);
+        EXPECT_TRUE(c->consumed) << b.batch_id;
+        ASSERT_TRUE(c->claims.has_value());
+        EXPECT_EQ(c->claims->batch_id, b.batch_id);
+        EXPECT_EQ(c->claims->position, t.position);
+        EXPECT_EQ(c->claims->email, t.email);
+        EXPECT_EQ(c->claims->metadata, t.metadata);
+        EXPECT_EQ(c->claims->redirect_url, b.redirect_url);
+        EXPECT_EQ(c->claims->expires_at, b.expires_at);
+      }
+      absl::StatusOr<std::optional<BatchSummary>> summary = (*store)->GetBatch(b.batch_id, kT0);
+      ASSERT_OK(summary);
+      ASSERT_TRUE(summary->has_value());
+      EXPECT_EQ((*summary)->total, static_cast<int64_t>(b.tokens.size()));
+      EXPECT_EQ((*summary)->issued_by, b.issued_by);
+    }
+  }
+}
+
+// A call whose batch PostgreSQL refuses fails alone: the group's statement
+// fails, every call runs again alone, and the others commit. A request_id
+// call never joins a group and is answered as before.
+TEST(PostgresTokenStoreTest, AFailingCallInAnInsertGroupFailsAloneAndTheOthersCommit) {
+  for (const bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
+    const std::string url = ScratchSchemaUrl();
+    ASSERT_FALSE(url.empty());
+    PostgresOptions options = TestOptions(url);
+    options.prepared_statements = prepared;
+    options.insert_statements = 1;
+    auto store = PostgresTokenStore::Open(options);
+    ASSERT_OK(store);
+    NewBatch earlier = MakeBatch("earlier", 1);
+    earlier.request_id = "r1";
+    ASSERT_OK((*store)->InsertBatch(earlier, kT0, kWindow));
+
+    std::vector<NewBatch> calls;
+    for (int i = 0; i < 6; ++i) calls.push_back(MakeBatch(absl::StrCat("g", i), 2));
+    calls[2].tokens[1].token_hash = calls[2].tokens[0].token_hash;  // a unique violation
+    NewBatch replayed = MakeBatch("g-replayed", 1);
+    replayed.request_id = "r1";
+    calls.push_back(replayed);
+    const auto results = InsertAsOneGroup(**store, url, calls);
+
+    ASSERT_OK(results[0]);  // the held call
+    for (int i = 0; i < 6; ++i) {
+      if (i == 2) {
+        EXPECT_THAT(results[i + 1], StatusIs(absl::StatusCode::kInternal));
+        EXPECT_THAT(results[i + 1].status().message(), HasSubstr("statement insert_tokens"));
+      } else {
+        ASSERT_OK(results[i + 1]);
+        EXPECT_FALSE(results[i + 1]->existing.has_value());
+      }
+    }
+    ASSERT_OK(results[7]);
+    ASSERT_TRUE(results[7]->existing.has_value());
+    EXPECT_EQ(results[7]->existing->batch_id, "earlier");
+
+    PgAdmin admin(url);
+    EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches WHERE batch_id LIKE 'g%'"), 5);
+    EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE batch_id LIKE 'g%'"), 10);
+    EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches WHERE batch_id = 'g2'"), 0);
+    EXPECT_EQ(TransactionsThatWrote(admin, "g"), 5);  // each ran alone after the group failed
+  }
+}
+
+// A call whose deadline passed before its group started writes nothing; the
+// others of the group commit together.
+TEST(PostgresTokenStoreTest, AnInsertGroupAnswersCallsOutOfTimeWithoutWritingThem) {
+  const std::string url = ScratchSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  auto store = OpenStore(url);
+  ASSERT_OK(store);
+  const std::vector<NewBatch> batches = {MakeBatch("g0", 1), MakeBatch("late", 1),
+                                         MakeBatch("g1", 2)};
+  std::vector<PostgresTokenStore::InsertCall> calls(batches.size());
+  std::vector<PostgresTokenStore::InsertCall*> group;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    calls[i].batch = &batches[i];
+    group.push_back(&calls[i]);
+  }
+  calls[1].deadline = absl::Now() - absl::Milliseconds(1);
+  (*store)->InsertGroup(group);
+  ASSERT_OK(calls[0].result);
+  EXPECT_THAT(calls[1].result, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_OK(calls[2].result);
+  for (const auto& call : calls) EXPECT_FALSE(call.run_alone);
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches WHERE batch_id = 'late'"), 0);
+  EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens WHERE batch_id = 'late'"), 0);
+  EXPECT_EQ(TransactionsThatWrote(admin, "g"), 1);
+}
+
+// The group's statement ends in time for its earliest deadline: cancelled
+// there (and rolled back), that call gets DEADLINE_EXCEEDED and the others
+// are sent to run alone, within their own deadlines.
+TEST(PostgresTokenStoreTest, AnInsertGroupStuckPastItsEarliestDeadlineSendsTheOthersAlone) {
+  for (const bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
+    const std::string url = ScratchSchemaUrl();
+    ASSERT_FALSE(url.empty());
+    PostgresOptions options = TestOptions(url);
+    options.prepared_statements = prepared;
+    auto store = PostgresTokenStore::Open(options);
+    ASSERT_OK(store);
+    PgAdmin holder(url);
+    auto hold = std::make_unique<pqxx::work>(holder.connection());
+    hold->exec(
+        "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, "
+        "expires_at, total) VALUES ('held', 'x', 'x', 'x', now(), now(), 0)");
+    const std::vector<NewBatch> batches = {MakeBatch("held", 1), MakeBatch("patient", 1)};
+    std::vector<PostgresTokenStore::InsertCall> calls(2);
+    calls[0].batch = &batches[0];
+    calls[0].deadline = absl::Now() + absl::Milliseconds(400);
+    calls[1].batch = &batches[1];
+    calls[1].deadline = absl::Now() + absl::Seconds(30);
+    (*store)->InsertGroup({&calls[0], &calls[1]});
+    EXPECT_THAT(calls[0].result, StatusIs(absl::StatusCode::kDeadlineExceeded));
+    EXPECT_FALSE(calls[0].run_alone);
+    EXPECT_TRUE(calls[1].run_alone);
+    hold->abort();
+    PgAdmin admin(url);
+    EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM batches"), 0);
+    EXPECT_EQ(admin.QueryInt("SELECT count(*) FROM tokens"), 0);
+  }
+}
+
+TEST(PostgresTokenStoreTest, InsertCoalescingLimitsOutOfRangeAreInvalid) {
+  for (const auto& [statements, group] :
+       std::vector<std::pair<int, int>>{{0, 100}, {2, 0}, {2, 1001}}) {
+    PostgresOptions options = TestOptions("postgresql://magiclink@127.0.0.1:1/magiclink");
+    options.insert_statements = statements;
+    options.max_insert_group = group;
+    EXPECT_THAT(PostgresTokenStore::Open(options), StatusIs(absl::StatusCode::kInvalidArgument))
+        << statements << " statements, group " << group;
+  }
+}
+
 TEST(PostgresTokenStoreTest, ConcurrentMigrationsApplyEachVersionOnce) {
   const std::string url = ScratchDatabaseUrl();
   ASSERT_FALSE(url.empty());

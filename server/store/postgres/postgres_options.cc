@@ -66,6 +66,12 @@ absl::Status ValidatePostgresOptions(const PostgresOptions& options) {
   if (options.max_consume_batch < 1 || options.max_consume_batch > 1000) {
     return absl::InvalidArgumentError("database consume batch: must be between 1 and 1000");
   }
+  if (options.insert_statements < 1) {
+    return absl::InvalidArgumentError("database insert statements: must be at least 1");
+  }
+  if (options.max_insert_group < 1 || options.max_insert_group > 1000) {
+    return absl::InvalidArgumentError("database insert group: must be between 1 and 1000");
+  }
   if (options.max_transaction_attempts < 1) {
     return absl::InvalidArgumentError("database transaction attempts: must be at least 1");
   }

@@ -51,6 +51,14 @@ struct PostgresOptions {
   int consume_statements = 2;
   int max_consume_batch = 100;
 
+  // The same for small IssueBatch calls (no request_id, no revoke_previous,
+  // at most 100 recipients): at most insert_statements insert statements
+  // run at once, and calls that arrive meanwhile go together in the next
+  // one, up to max_insert_group calls: one transaction and one commit (WAL
+  // flush) for all of them (PostgresTokenStore::InsertGroup).
+  int insert_statements = 2;
+  int max_insert_group = 100;
+
   // Attempts of a transaction that PostgreSQL aborted for a deadlock or a
   // serialization failure before the call fails with UNAVAILABLE (each within
   // the call's deadline; every such failure that reaches a caller is logged).

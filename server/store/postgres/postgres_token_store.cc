@@ -183,7 +183,11 @@ PostgresTokenStore::PostgresTokenStore(PostgresOptions options,
                 options_.max_consume_batch,
                 [this](absl::Span<ConsumeCall* const> calls) { ConsumeBatch(calls); },
                 {[](const ConsumeCall& call) { return call.deadline; },
-                 [](ConsumeCall& call) { call.result = OutOfTime("ConsumeToken"); }}) {}
+                 [](ConsumeCall& call) { call.result = OutOfTime("ConsumeToken"); }}),
+      inserts_(std::min(options_.insert_statements, options_.pool_size), options_.max_insert_group,
+               [this](absl::Span<InsertCall* const> calls) { InsertGroup(calls); },
+               {[](const InsertCall& call) { return call.deadline; },
+                [](InsertCall& call) { call.result = OutOfTime("InsertBatch"); }}) {}
 
 absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
     const PostgresOptions& options) {
@@ -219,6 +223,97 @@ absl::StatusOr<std::unique_ptr<PostgresTokenStore>> PostgresTokenStore::Open(
 }
 
 absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertBatch(const NewBatch& batch,
+                                                                  absl::Time now,
+                                                                  absl::Duration idempotency_window,
+                                                                  absl::Time deadline) {
+  // A request_id may make the insert wait for another transaction holding
+  // it, and revoke_previous locks tokens: either would hold up a whole group.
+  // Large batches gain nothing from sharing a commit.
+  if (!batch.request_id.empty() || batch.revoke_previous ||
+      batch.tokens.size() > kMaxGroupedTokens) {
+    return InsertAlone(batch, now, idempotency_window, deadline);
+  }
+  InsertCall call;
+  call.batch = &batch;
+  call.deadline = deadline;
+  inserts_.Run(call);
+  if (call.run_alone) return InsertAlone(batch, now, idempotency_window, deadline);
+  return std::move(call.result);
+}
+
+void PostgresTokenStore::InsertGroup(absl::Span<InsertCall* const> calls) {
+  // A call out of time is answered without running: nothing is written.
+  std::vector<InsertCall*> pending;
+  pending.reserve(calls.size());
+  const absl::Time start = absl::Now();
+  absl::Time earliest = absl::InfiniteFuture();
+  for (InsertCall* call : calls) {
+    if (StatementTimeoutFor(call->deadline, start, options_.statement_timeout) <=
+        absl::ZeroDuration()) {
+      call->result = OutOfTime("InsertBatch");
+    } else {
+      pending.push_back(call);
+      earliest = std::min(earliest, call->deadline);
+    }
+  }
+  if (pending.empty()) return;
+  ArrayLiteral batch_ids, issuers, purposes, urls, created, expires, totals;
+  ArrayLiteral token_batches, hashes, positions, token_expires, token_purposes, key_ids, emails,
+      metadata;
+  for (const InsertCall* call : pending) {
+    const NewBatch& b = *call->batch;
+    batch_ids.AddText(b.batch_id);
+    issuers.AddText(b.issued_by);
+    purposes.AddText(b.purpose);
+    urls.AddText(b.redirect_url);
+    created.AddNumber(ToMicros(b.created_at));
+    expires.AddNumber(ToMicros(b.expires_at));
+    totals.AddNumber(static_cast<int64_t>(b.tokens.size()));
+    for (const NewToken& t : b.tokens) {
+      token_batches.AddText(b.batch_id);
+      hashes.AddBytea(t.token_hash);
+      positions.AddNumber(t.position);
+      token_expires.AddNumber(ToMicros(b.expires_at));
+      token_purposes.AddText(b.purpose);
+      key_ids.AddText(t.key_id);
+      emails.AddText(t.email);
+      metadata.AddText(EncodeMetadataJson(t.metadata));
+    }
+  }
+  if (options_.observer != nullptr) {
+    options_.observer->InsertStatement(static_cast<int>(pending.size()));
+  }
+  // Not Run: a failure here is not the callers' answer (they run alone and
+  // get their own), so it is not logged as one.
+  const absl::Status status =
+      RunAttempts<bool>("InsertBatch", earliest, [&](StoreTransaction& tx) -> absl::StatusOr<bool> {
+        tx.Autocommit(pgsql::kInsertBatches, std::move(batch_ids).Finish(),
+                      std::move(issuers).Finish(), std::move(purposes).Finish(),
+                      std::move(urls).Finish(), std::move(created).Finish(),
+                      std::move(expires).Finish(), std::move(totals).Finish(),
+                      std::move(token_batches).Finish(), std::move(hashes).Finish(),
+                      std::move(positions).Finish(), std::move(token_expires).Finish(),
+                      std::move(token_purposes).Finish(), std::move(key_ids).Finish(),
+                      std::move(emails).Finish(), std::move(metadata).Finish());
+        return true;
+      }).status();
+  for (InsertCall* call : pending) {
+    if (status.ok()) {
+      call->result = InsertBatchResult{};
+    } else if (status.code() == absl::StatusCode::kDeadlineExceeded && call->deadline <= earliest) {
+      // Cancelled, and rolled back, for the earliest deadline.
+      call->result = status;
+    } else if (status.code() == absl::StatusCode::kUnavailable) {
+      // PostgreSQL unreachable, the pool exhausted, or the connection lost
+      // (maybe after the commit): every call would get the same alone.
+      call->result = status;
+    } else {
+      call->run_alone = true;
+    }
+  }
+}
+
+absl::StatusOr<InsertBatchResult> PostgresTokenStore::InsertAlone(const NewBatch& batch,
                                                                   absl::Time now,
                                                                   absl::Duration idempotency_window,
                                                                   absl::Time deadline) {

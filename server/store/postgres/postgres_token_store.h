@@ -87,6 +87,32 @@ class PostgresTokenStore final : public TokenStore {
   // callers then get DEADLINE_EXCEEDED, and the others run again.
   void ConsumeBatch(absl::Span<ConsumeCall* const> calls);
 
+  // InsertBatch calls waiting to join an insert group (for tests).
+  int waiting_inserts() const { return inserts_.waiting(); }
+
+  // One small InsertBatch call: no request_id, no revoke_previous, at most
+  // kMaxGroupedTokens tokens (the others run alone, as before). Concurrent
+  // calls are coalesced: at most options.insert_statements insert groups run
+  // at once, and calls that arrive meanwhile go together in the next one
+  // (InsertGroup).
+  struct InsertCall {
+    const NewBatch* batch = nullptr;
+    absl::Time deadline = absl::InfiniteFuture();  // the call's own
+    // Set when the group's statement failed: the call runs again alone, on
+    // its own thread, so one call's bad input fails only that call.
+    bool run_alone = false;
+    absl::StatusOr<InsertBatchResult> result = absl::UnknownError("not run");
+  };
+  static constexpr size_t kMaxGroupedTokens = 100;
+
+  // Inserts every call's batch and tokens in one statement (one transaction,
+  // one commit). Sets each call's result, or its run_alone when the
+  // statement failed (nothing of it stays). A call whose deadline has passed
+  // (or is too near to run a statement) gets DEADLINE_EXCEEDED and writes
+  // nothing; the statement is cancelled at the earliest deadline among the
+  // calls, whose callers then get DEADLINE_EXCEEDED, and the others run alone.
+  void InsertGroup(absl::Span<InsertCall* const> calls);
+
  private:
   PostgresTokenStore(PostgresOptions options, std::unique_ptr<PgConnectionPool> pool,
                      std::unique_ptr<PgConnectionPool> health_pool);
@@ -109,6 +135,12 @@ class PostgresTokenStore final : public TokenStore {
   absl::StatusOr<std::vector<absl::StatusOr<ConsumeResult>>> ConsumeOnce(
       absl::Span<ConsumeCall* const> calls, absl::Time deadline);
 
+  // InsertBatch in a transaction of its own (request_id, revoke_previous,
+  // large batches, and calls whose group failed).
+  absl::StatusOr<InsertBatchResult> InsertAlone(const NewBatch& batch, absl::Time now,
+                                                absl::Duration idempotency_window,
+                                                absl::Time deadline);
+
   const PostgresOptions options_;
   const StatementMode statement_mode_;
   const std::unique_ptr<PgConnectionPool> pool_;
@@ -116,6 +148,7 @@ class PostgresTokenStore final : public TokenStore {
   // behind calls for a pooled connection.
   const std::unique_ptr<PgConnectionPool> health_pool_;
   Coalescer<ConsumeCall> consumes_;
+  Coalescer<InsertCall> inserts_;
 };
 
 }  // namespace magiclink

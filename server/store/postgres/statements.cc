@@ -115,6 +115,25 @@ const std::vector<Statement>& Statements() {
        "SELECT u.h, $1, u.p, e.at, u.k, u.e, $3, u.m "
        "FROM (SELECT magiclink_time($2) AS at) e, "
        "unnest($4::bytea[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(h, p, k, e, m)"},
+      // Several small batches without request_id or revoke_previous, each
+      // with all its tokens, in one statement (the store coalesces
+      // concurrent IssueBatch calls: one transaction and one WAL flush for
+      // all of them). Batch rows arrive as arrays, one element per batch:
+      // $1 batch_id $2 issued_by $3 purpose $4 redirect_url $5 created_at
+      // $6 expires_at $7 total; token rows as arrays, one element per token,
+      // each naming its batch: $8 batch_id $9 hash (bytea[]) $10 position
+      // $11 expires_at $12 purpose $13 key id $14 email $15 metadata.
+      {pgsql::kInsertBatches,
+       "WITH b AS (INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, "
+       "expires_at, total) "
+       "SELECT u.id, u.by, u.p, u.url, magiclink_time(u.c), magiclink_time(u.x), u.n "
+       "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
+       "$7::int[]) AS u(id, by, p, url, c, x, n)) "
+       "INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, "
+       "metadata) "
+       "SELECT u.h, u.b, u.p, magiclink_time(u.x), u.k, u.e, u.pu, u.m "
+       "FROM unnest($8::text[], $9::bytea[], $10::int[], $11::bigint[], $12::text[], "
+       "$13::text[], $14::text[], $15::text[]) AS u(b, h, p, x, pu, k, e, m)"},
       // $1 batch_id.
       {pgsql::kBatchLinks, absl::StrCat("SELECT ", LinkColumns("t"),
                                         " FROM batches b JOIN tokens t ON t.batch_id = b.batch_id "

@@ -35,6 +35,7 @@ inline constexpr char kFindRequestId[] = "find_request_id";
 inline constexpr char kForgetRequestId[] = "forget_request_id";
 inline constexpr char kRevokePrevious[] = "revoke_previous";
 inline constexpr char kInsertTokens[] = "insert_tokens";
+inline constexpr char kInsertBatches[] = "insert_batches";
 inline constexpr char kBatchLinks[] = "batch_links";
 inline constexpr char kConsumeBatch[] = "consume_batch";
 inline constexpr char kFindTokens[] = "find_tokens";
