@@ -36,14 +36,8 @@ if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
   exec scripts/with-postgres.sh "$0" "$@"
 fi
 
-BUILD=${BUILD:-build}
-[[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
-MAGICLINKD="$BUILD/server/magiclinkd"
-LOADGEN="$BUILD/bench/load_generator"
-PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
-for b in "$MAGICLINKD" "$LOADGEN"; do
-  [[ -x "$b" ]] || { echo "bench: $b is missing; build first (cmake --build $BUILD)" >&2; exit 2; }
-done
+source bench/lib.sh
+bench_binaries MAGICLINKD LOADGEN
 read -r -a SIZES <<<"${LARGE_SIZES:-100000 10000000}"
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-10}
 COPY_ROWS=10000 PAIRS=5
@@ -64,7 +58,6 @@ mkdir -p bench/results
 results="bench/results/large-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/large_table.sh $*\",\"load_at_start\":\"$load_at_start\"}" >"$results"
 emit() { echo "$1" | tee -a "$results"; }
-source bench/lib.sh
 
 # The measuring server keeps everything (its start-up sweep must not delete
 # the filler); the sweeper run uses the default retention of 7 days.

@@ -1,6 +1,22 @@
-# Shared by bench/run.sh and bench/large_table.sh (sourced, not run). Expects
-# MAGICLINK_TEST_POSTGRES_URL, MAGICLINKD, PGBIN, $work (a private temporary
-# folder) and emit (prints a JSON line and keeps it with the results).
+# Shared by bench/run.sh, bench/large_table.sh and bench/profile.sh (sourced,
+# not run). Expects ROOT and MAGICLINK_TEST_POSTGRES_URL; its functions also
+# $work (a private temporary folder) and emit (prints a JSON line and keeps it
+# with the results).
+
+# bench_binaries VAR...: sets BUILD (default build/, relative to the checkout),
+# MAGICLINKD, LOADGEN, CTL and PGBIN, and stops unless each named one exists.
+bench_binaries() {
+  BUILD=${BUILD:-build}
+  [[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
+  MAGICLINKD="$BUILD/server/magiclinkd"
+  LOADGEN="$BUILD/bench/load_generator"
+  CTL="$BUILD/client/ctl/magiclinkctl"
+  PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
+  local var
+  for var in "$@"; do
+    [[ -x "${!var}" ]] || { echo "bench: ${!var} is missing; build first (cmake --build $BUILD)" >&2; exit 2; }
+  done
+}
 
 base_url=${MAGICLINK_TEST_POSTGRES_URL%/*}
 new_db() {  # creates database $1 and prints its URL

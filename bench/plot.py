@@ -75,6 +75,14 @@ def draw(ax, xs, points, **style):
     ax.errorbar(x, mid, yerr=err, marker="o", capsize=3, **style)
 
 
+def in_flight_axis(ax, title):
+    ax.set_title(title)
+    ax.set_xscale("log", base=4)
+    ax.set_xticks(LEVELS, [str(c) for c in LEVELS])
+    ax.set_xlabel("calls in flight")
+    ax.grid(alpha=0.3, which="both")
+
+
 PANELS = (  # title, magiclink scenario, its rate key, baseline scenario
     ("Verify CONSUME", "verify_consume", "verifies_per_s", "pgbench_consume"),
     ("Verify PEEK", "verify_peek", "verifies_per_s", "pgbench_peek"),
@@ -89,12 +97,8 @@ def throughput(all_runs, out):
              label="magiclink (gRPC, PostgreSQL)")
         draw(ax, LEVELS, series(all_runs, base, "postgres", "tps"), color=BASELINE,
              linestyle="--", label="pgbench, same statements")
-        ax.set_title(title)
-        ax.set_xscale("log", base=4)
-        ax.set_xticks(LEVELS, [str(c) for c in LEVELS])
-        ax.set_xlabel("calls in flight")
+        in_flight_axis(ax, title)
         ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
     axes[0].set_ylabel("calls (transactions) per second")
     axes[0].legend(loc="upper left", fontsize=8)
     fig.suptitle(f"Throughput against calls in flight (median of {len(all_runs)} runs; bars: range)")
@@ -110,12 +114,8 @@ def latency(all_runs, out):
                  linestyle=style, label=f"magiclink {key[:3]}")
             draw(ax, LEVELS, series(all_runs, base, "postgres", key), color=BASELINE,
                  linestyle=style, label=f"pgbench {key[:3]}")
-        ax.set_title(title)
-        ax.set_xscale("log", base=4)
+        in_flight_axis(ax, title)
         ax.set_yscale("log")
-        ax.set_xticks(LEVELS, [str(c) for c in LEVELS])
-        ax.set_xlabel("calls in flight")
-        ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("latency (ms)")
     axes[0].legend(loc="upper left", fontsize=8)
     fig.suptitle(f"Latency p50 and p99 against calls in flight (median of {len(all_runs)} runs)")
@@ -202,7 +202,8 @@ def large(results, out):
     ax.set_xticks(range(len(metrics)), [m[0] for m in metrics])
     ax.set_ylabel(f"throughput, % of the same on {first}")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.35)
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
     ax.set_title("A large tokens table against a small one (baselines: pgbench; COPY for 10,000)")
     fig.tight_layout()
     fig.savefig(os.path.join(out, "perf-large-table.png"), dpi=100)

@@ -18,18 +18,14 @@ fi
 args=("$@")
 ((${#args[@]})) || args=(--scenario=issue --batch_size=1 --concurrency=16 --calls=40000)
 
-BUILD=${BUILD:-build}
-[[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
-MAGICLINKD="$BUILD/server/magiclinkd"
-LOADGEN="$BUILD/bench/load_generator"
-PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
+source bench/lib.sh
+bench_binaries MAGICLINKD LOADGEN
 command -v perf >/dev/null || { echo "profile: perf is missing (Debian: linux-perf)" >&2; exit 2; }
 out=${PROFILE_OUT:-/tmp/magiclink-profile}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/magiclink-profile.XXXXXX)
 trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 emit() { echo "$1"; }
-source bench/lib.sh
 echo '{"postgres": {"pool_size": 16}}' >"$work/config.json"
 
 url=$(new_db magiclink_profile)

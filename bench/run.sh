@@ -35,15 +35,8 @@ if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
   exec scripts/with-postgres.sh "$0" "$@"
 fi
 
-BUILD=${BUILD:-build}
-[[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
-MAGICLINKD="$BUILD/server/magiclinkd"
-LOADGEN="$BUILD/bench/load_generator"
-CTL="$BUILD/client/ctl/magiclinkctl"
-PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
-for b in "$MAGICLINKD" "$LOADGEN" "$CTL"; do
-  [[ -x "$b" ]] || { echo "bench: $b is missing; build first (cmake --build $BUILD)" >&2; exit 2; }
-done
+source bench/lib.sh
+bench_binaries MAGICLINKD LOADGEN CTL
 
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine is shared: say how busy it was
 work=$(mktemp -d /tmp/magiclink-bench.XXXXXX)
@@ -68,8 +61,6 @@ COPY_ROWS=10000
 results="$work/results.jsonl"
 : >"$results"
 emit() { echo "$1" | tee -a "$results"; }
-
-source bench/lib.sh
 
 # pgbench needs one connection per client. The server multiplexes its calls
 # onto a bounded pool, which is what it is for: 16 connections, as many as
