@@ -83,6 +83,14 @@ def in_flight_axis(ax, title):
     ax.grid(alpha=0.3, which="both")
 
 
+def save_panels(fig, axes, ylabel, title, path):
+    axes[0].set_ylabel(ylabel)
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 PANELS = (  # title, magiclink scenario, its rate key, baseline scenario
     ("Verify CONSUME", "verify_consume", "verifies_per_s", "pgbench_consume"),
     ("Verify PEEK", "verify_peek", "verifies_per_s", "pgbench_peek"),
@@ -99,11 +107,9 @@ def throughput(all_runs, out):
              linestyle="--", label="pgbench, same statements")
         in_flight_axis(ax, title)
         ax.set_ylim(bottom=0)
-    axes[0].set_ylabel("calls (transactions) per second")
-    axes[0].legend(loc="upper left", fontsize=8)
-    fig.suptitle(f"Throughput against calls in flight (median of {len(all_runs)} runs; bars: range)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "perf-throughput.png"), dpi=100)
+    save_panels(fig, axes, "calls (transactions) per second",
+                f"Throughput against calls in flight (median of {len(all_runs)} runs; bars: range)",
+                os.path.join(out, "perf-throughput.png"))
 
 
 def latency(all_runs, out):
@@ -116,11 +122,9 @@ def latency(all_runs, out):
                  linestyle=style, label=f"pgbench {key[:3]}")
         in_flight_axis(ax, title)
         ax.set_yscale("log")
-    axes[0].set_ylabel("latency (ms)")
-    axes[0].legend(loc="upper left", fontsize=8)
-    fig.suptitle(f"Latency p50 and p99 against calls in flight (median of {len(all_runs)} runs)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "perf-latency.png"), dpi=100)
+    save_panels(fig, axes, "latency (ms)",
+                f"Latency p50 and p99 against calls in flight (median of {len(all_runs)} runs)",
+                os.path.join(out, "perf-latency.png"))
 
 
 def issue_sizes(all_runs, out):
