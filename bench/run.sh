@@ -6,7 +6,8 @@
 # Verify PEEK and a single-link IssueBatch at the same concurrency), and
 # prints one JSON line per scenario plus a summary table.
 #
-#   bench/run.sh                 full run (about 6 minutes on 2 cores)
+#   bench/run.sh                 full run (about 6 minutes on 2 quiet cores before the
+#                                single-link rows, which add about 2; 27 on a busy day)
 #   bench/run.sh --smoke         tiny sizes: proves every step still works
 #   bench/run.sh --poolers-only  only prepared vs unnamed statements, direct and via pgbouncer
 #   BUILD=build bench/run.sh     where magiclinkd, load_generator, magiclinkctl are
