@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,12 @@ ABSL_FLAG(int, server_pid, 0,
           "the server's process: report its CPU time per call (and, for mixed, its resident "
           "memory at start and end)");
 ABSL_FLAG(std::string, label, "", "free text added to the JSON line");
+ABSL_FLAG(std::string, ready_file, "",
+          "issue, verify: created when the measured calls begin (after the verify scenario has "
+          "issued its tokens), for a script that starts something beside them");
+ABSL_FLAG(std::string, latency_file, "",
+          "issue, verify: each call's start (Unix microseconds) and latency (microseconds), one "
+          "call per line, so a script can take percentiles over a window");
 ABSL_FLAG(std::string, api_key, "", "sent as authorization: Bearer (also $MAGICLINK_API_KEY)");
 
 namespace magiclink::bench {
@@ -154,10 +161,28 @@ class CpuMeter {
 // Collects latencies and status codes from many threads.
 class Recorder {
  public:
-  void Record(Clock::duration latency, grpc::StatusCode code) {
+  void Record(Clock::time_point began, Clock::duration latency, grpc::StatusCode code) {
     std::lock_guard<std::mutex> lock(mu_);
     latencies_us_.push_back(std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
+    starts_.push_back(began);
     ++codes_[code];
+  }
+  // Writes --latency_file (when set): start in Unix microseconds, latency.
+  void WriteLatencyFile() {
+    const std::string path = absl::GetFlag(FLAGS_latency_file);
+    if (path.empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto wall_origin = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const Clock::time_point steady_origin = Clock::now();
+    std::ofstream out(path);
+    for (size_t i = 0; i < starts_.size(); ++i) {
+      const int64_t start_us =
+          wall_origin -
+          std::chrono::duration_cast<std::chrono::microseconds>(steady_origin - starts_[i]).count();
+      out << start_us << ' ' << latencies_us_[i] << '\n';
+    }
   }
   double Percentile(double p) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -188,6 +213,7 @@ class Recorder {
  private:
   std::mutex mu_;
   std::vector<int64_t> latencies_us_;
+  std::vector<Clock::time_point> starts_;
   std::map<grpc::StatusCode, int64_t> codes_;
 };
 
@@ -215,7 +241,7 @@ class InFlightRunner {
     }
     const Clock::time_point began = Clock::now();
     start_(i, [this, began](grpc::StatusCode code) {
-      recorder_.Record(Clock::now() - began, code);
+      recorder_.Record(began, Clock::now() - began, code);
       Next();
     });
   }
@@ -283,8 +309,10 @@ void StartIssue(MagicLinkService::Stub& stub, v1::IssueBatchRequest request,
                                }
                                issued->Add(std::move(tokens));
                              }
-                             done(s.error_code());
+                             // The call is gone before `done` may let Main
+                             // finish and the process exit.
                              delete call;
+                             done(s.error_code());
                            });
 }
 
@@ -295,8 +323,8 @@ void StartVerify(MagicLinkService::Stub& stub, const std::string& token, v1::Ver
   call->request.set_mode(mode);
   Authorize(call->ctx);
   stub.async()->Verify(&call->ctx, &call->request, &call->response, [call, done](grpc::Status s) {
-    done(s.error_code());
     delete call;
+    done(s.error_code());
   });
 }
 
@@ -321,8 +349,15 @@ std::vector<std::string> IssueTokens(MagicLinkService::Stub& stub, int count) {
   return tokens;
 }
 
+// Tells a waiting script (--ready_file) that the measured calls begin.
+void SignalReady() {
+  const std::string path = absl::GetFlag(FLAGS_ready_file);
+  if (!path.empty()) std::ofstream(path) << "ready\n";
+}
+
 void Report(const std::string& scenario, Recorder& recorder, double seconds, int64_t units,
             const std::string& unit_name, const std::string& extra) {
+  recorder.WriteLatencyFile();
   const int64_t ok = recorder.Count(grpc::StatusCode::OK);
   std::printf(
       "{\"scenario\":\"%s\",\"label\":\"%s\",\"concurrency\":%d,\"calls\":%zu,\"ok\":%lld,"
@@ -421,6 +456,7 @@ int Main() {
     for (int i = 0; i < calls; ++i)
       requests.push_back(IssueRequest(batch_size, absl::StrCat(run, ".", i)));
     CpuMeter cpu;
+    SignalReady();
     const Clock::time_point begin = Clock::now();
     InFlightRunner runner(
         calls, Clock::time_point::max(),
@@ -440,6 +476,7 @@ int Main() {
     // update neighbouring rows and index entries and measure that contention.
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64(42));
     CpuMeter cpu;
+    SignalReady();
     const Clock::time_point begin = Clock::now();
     InFlightRunner runner(
         calls, Clock::time_point::max(),
@@ -476,8 +513,8 @@ int Main() {
             Authorize(call->ctx);
             stub->async()->Revoke(&call->ctx, &call->request, &call->response,
                                   [call, done](grpc::Status s) {
-                                    done(s.error_code());
                                     delete call;
+                                    done(s.error_code());
                                   });
           } else {
             StartVerify(*stub, *token, v1::CONSUME, done);
@@ -502,5 +539,11 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return magiclink::bench::Main();
+  const int rc = magiclink::bench::Main();
+  // Out without running destructors: gRPC's callback threads may still be
+  // finishing the last call's bookkeeping, and tearing the library down under
+  // them crashed the process now and then (SIGSEGV in a "nexting_thread" on a
+  // loaded machine) after the results were printed.
+  std::fflush(stdout);
+  std::_Exit(rc);
 }

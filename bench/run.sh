@@ -2,41 +2,44 @@
 # The magiclink benchmark suite. Runs every scenario against a throwaway
 # PostgreSQL (same settings for every scenario) and against SQLite, measures
 # the baselines on the same database in the same run (raw COPY of the rows an
-# IssueBatch writes; pgbench running the consume statement at the same
-# concurrency), and prints one JSON line per scenario plus a summary table.
+# IssueBatch writes; pgbench running the statements of a Verify CONSUME, a
+# Verify PEEK and a single-link IssueBatch at the same concurrency), and
+# prints one JSON line per scenario plus a summary table.
 #
-#   bench/run.sh                 full run (about 6 minutes on 2 cores)
+#   bench/run.sh                 full run (about 6 minutes on 2 quiet cores before the
+#                                single-link rows, which add about 2; 27 on a busy day)
 #   bench/run.sh --smoke         tiny sizes: proves every step still works
 #   bench/run.sh --poolers-only  only prepared vs unnamed statements, direct and via pgbouncer
 #   BUILD=build bench/run.sh     where magiclinkd, load_generator, magiclinkctl are
+#
+#   bench/run.sh --large         100,000 vs 10,000,000 token rows (bench/large_table.sh; minutes)
+#   bench/plot.py                redraws docs/images/perf-*.png from bench/results/
 #
 # Results: bench/results/<UTC time>.jsonl (full runs) and stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
+if [[ "${1:-}" == --large ]]; then
+  shift
+  exec bench/large_table.sh "$@"
+fi
 smoke=0 poolers_only=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
     --poolers-only) poolers_only=1 ;;
-    *) echo "usage: $0 [--smoke] [--poolers-only]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--smoke | --poolers-only | --large [--shared_buffers=SIZE]]" >&2; exit 2 ;;
   esac
 done
 if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
   exec scripts/with-postgres.sh "$0" "$@"
 fi
 
-BUILD=${BUILD:-build}
-[[ "$BUILD" == /* ]] || BUILD="$ROOT/$BUILD"
-MAGICLINKD="$BUILD/server/magiclinkd"
-LOADGEN="$BUILD/bench/load_generator"
-CTL="$BUILD/client/ctl/magiclinkctl"
-PGBIN=${MAGICLINK_PG_BIN:-/usr/lib/postgresql/15/bin}
-for b in "$MAGICLINKD" "$LOADGEN" "$CTL"; do
-  [[ -x "$b" ]] || { echo "bench: $b is missing; build first (cmake --build $BUILD)" >&2; exit 2; }
-done
+source bench/lib.sh
+bench_binaries MAGICLINKD LOADGEN CTL
 
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine is shared: say how busy it was
 work=$(mktemp -d /tmp/magiclink-bench.XXXXXX)
 server_pid=""
 cleanup() {
@@ -60,32 +63,18 @@ results="$work/results.jsonl"
 : >"$results"
 emit() { echo "$1" | tee -a "$results"; }
 
-base_url=${MAGICLINK_TEST_POSTGRES_URL%/*}
-new_db() {  # creates database $1 and prints its URL
-  psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
-  echo "$base_url/$1"
-}
-
 # pgbench needs one connection per client. The server multiplexes its calls
 # onto a bounded pool, which is what it is for: 16 connections, as many as
 # this 2-core PostgreSQL runs well (at 64 in flight a pool of 64 measured
 # about 25% slower: 64 busy backends on two cores).
 echo '{"postgres": {"pool_size": 16}}' >"$work/config.json"
 
-start_server() {  # start_server DATABASE_URL [CONFIG_FILE]
-  local port_file="$work/port" config=${2:-$work/config.json}
-  rm -f "$port_file"
-  "$MAGICLINKD" --config="$config" --database="$1" --data_dir="$work/data" --listen=127.0.0.1:0 \
-    --port_file="$port_file" 2>>"$work/server.log" &
-  server_pid=$!
-  for _ in $(seq 100); do [[ -s "$port_file" ]] && break; sleep 0.1; done
-  [[ -s "$port_file" ]] || { echo "bench: magiclinkd did not start" >&2; cat "$work/server.log" >&2; exit 1; }
-  target="127.0.0.1:$(cat "$port_file")"
-}
-stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
-
 verify_calls() {  # about as many seconds of calls at concurrency $1 as pgbench runs
   if ((VERIFY_CALLS > 0)); then echo "$VERIFY_CALLS"; elif (($1 == 1)); then echo 12000; else echo 60000; fi
+}
+
+issue1_calls() {  # single-link IssueBatch calls at concurrency $1: about 10-15 s of them
+  if ((VERIFY_CALLS > 0)); then echo "$VERIFY_CALLS"; elif (($1 == 1)); then echo 6000; else echo 20000; fi
 }
 
 run_store_scenarios() {  # run_store_scenarios LABEL DATABASE_URL
@@ -94,6 +83,15 @@ run_store_scenarios() {  # run_store_scenarios LABEL DATABASE_URL
   for size in "${ISSUE_SIZES[@]}"; do
     "$LOADGEN" --target="$target" --scenario=issue --batch_size="$size" --calls="$ISSUE_CALLS" \
       --server_pid="$server_pid" --label="$label" | while read -r l; do emit "$l"; done
+  done
+  # One link per call, as a sign-in form asks for it (beside pgbench's
+  # pgbench_issue_1 rows on PostgreSQL; SQLite at 16 in flight only).
+  local levels=("${CONCURRENCY[@]}")
+  [[ "$label" == sqlite ]] && levels=(16)
+  for c in "${levels[@]}"; do
+    "$LOADGEN" --target="$target" --scenario=issue --batch_size=1 --concurrency="$c" \
+      --calls="$(issue1_calls "$c")" --server_pid="$server_pid" --label="$label" |
+      while read -r l; do emit "$l"; done
   done
   for mode in consume peek; do
     for c in "${CONCURRENCY[@]}"; do
@@ -189,6 +187,14 @@ run_pooler_scenarios() {
     pgbouncer_pid=""
   fi
 }
+save_results() {  # save_results PREFIX FLAGS: bench/results/<PREFIX><UTC time>.jsonl
+  mkdir -p bench/results
+  local out
+  out="bench/results/$1$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+  { echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/run.sh${2:+ $2}\",\"load_at_start\":\"$load_at_start\",\"load_at_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+    cat "$results"; } >"$out"
+  echo "bench: results written to $out" >&2
+}
 if ((poolers_only)); then
   echo '{"postgres": {"pool_size": 16}}' >"$work/config.json"
   start_server "$(new_db magiclink_bench_prepared)"
@@ -200,30 +206,16 @@ if ((poolers_only)); then
   stop_server
   run_pooler_scenarios
   /usr/bin/python3 bench/summarize.py "$results"
+  save_results poolers- --poolers-only
   exit 0
 fi
 
 # --- Baseline 1: raw COPY of the rows IssueBatch writes, into the same schema.
 copy_url=$(new_db magiclink_bench_copy)
-"$MAGICLINKD" --database="$copy_url" --data_dir="$work/data" --migrate_only 2>>"$work/server.log"
-copy_once() {  # copy_once REP -> milliseconds for COPY of COPY_ROWS tokens
-  local rep=$1 csv="$work/copy-$1.csv"
-  /usr/bin/python3 - "$rep" "$COPY_ROWS" >"$csv" <<'PY'
-import os, sys
-rep, n = sys.argv[1], int(sys.argv[2])
-for i in range(n):
-    h = os.urandom(32).hex()
-    print(f'"\\\\x{h}",b_copy_{rep},{i},2030-01-01 00:00:00+00,k1,person{i}@copy.example,bench,{{}}')
-PY
-  psql -q -X "$copy_url" -c "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total) VALUES ('b_copy_$rep', 'bench', 'bench', 'http://localhost/accept', now(), '2030-01-01', $COPY_ROWS)"
-  psql -X "$copy_url" -c '\timing on' \
-    -c "\\copy tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata) FROM '$csv' WITH (FORMAT csv)" \
-    | awk '/^Time:/ {print $2}'
-}
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+migrate "$copy_url"
 copy_series() {  # copy_series LABEL: median of COPY_REPS runs
   local times=() t
-  for r in $(seq "$COPY_REPS"); do times+=("$(copy_once "$1-$r")"); done
+  for r in $(seq "$COPY_REPS"); do times+=("$(copy_once "$copy_url" "$1-$r" "$COPY_ROWS")"); done
   t=$(median "${times[@]}")
   emit "$(printf '{"scenario":"copy_%d","label":"%s","median_ms":%s,"runs_ms":[%s]}' \
     "$COPY_ROWS" "$1" "$t" "$(IFS=,; echo "${times[*]}")")"
@@ -237,25 +229,16 @@ for index in tokens_batch_position tokens_outstanding_email; do
   psql -q -X "$copy_url" -c "$def"
 done
 
-# IssueBatch(10,000) end to end against its baseline, alternated: one COPY,
-# then one IssueBatch through magiclinkd, into the same database, PAIRS
-# times. Both see the same table sizes and the same moments of the machine's
-# other load, which moves single timings here by up to a half.
-start_server "$copy_url"
-copy_pair_ms=() issue_pair_ms=()
-for r in $(seq "$PAIRS"); do
-  copy_pair_ms+=("$(copy_once "pair-$r")")
-  issue_pair_ms+=("$("$LOADGEN" --target="$target" --scenario=issue --batch_size="$COPY_ROWS" --calls=1 \
-    --server_pid="$server_pid" --label=pair | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["p50_ms"])')")
-done
-stop_server
-emit "$(printf '{"scenario":"issue_vs_copy_%d","label":"postgres","pairs":%d,"copy_median_ms":%s,"issue_median_ms":%s,"copy_runs_ms":[%s],"issue_runs_ms":[%s]}' \
-  "$COPY_ROWS" "$PAIRS" "$(median "${copy_pair_ms[@]}")" "$(median "${issue_pair_ms[@]}")" \
-  "$(IFS=,; echo "${copy_pair_ms[*]}")" "$(IFS=,; echo "${issue_pair_ms[*]}")")"
+# IssueBatch(10,000) end to end against its baseline, alternated with COPY
+# (bench/lib.sh).
+issue_copy_pairs postgres "$copy_url" "$PAIRS"
 
-# --- Baseline 2: pgbench running the consume statement at the same concurrency.
+# --- Baseline 2: pgbench running the statements of a call at the same
+# concurrency (bench/lib.sh has the scripts): Verify CONSUME and PEEK of a
+# random token each, and IssueBatch of one recipient as one transaction per
+# link.
 pgb_url=$(new_db magiclink_bench_pgbench)
-"$MAGICLINKD" --database="$pgb_url" --data_dir="$work/data" --migrate_only 2>>"$work/server.log"
+migrate "$pgb_url"
 psql -q -X "$pgb_url" <<SQL
 INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total)
   VALUES ('b_pgbench', 'bench', 'bench', 'http://localhost/accept', now(), now() + interval '1 day', $PGBENCH_ROWS);
@@ -264,50 +247,31 @@ INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, p
   FROM generate_series(1, $PGBENCH_ROWS) i;
 VACUUM ANALYZE;
 SQL
-# The limit for verifying: one conditional single-row UPDATE ... RETURNING
-# per consume, as the server ran each call until it coalesced concurrent
-# consumes (kConsumeBatch in server/store/postgres/statements.cc is the same
-# UPDATE over unnest() of many calls), with the values pgbench can supply:
-# the hash array is computed in SQL, the time is the server's bigint
-# microseconds, no consume key, no expected purpose. Each transaction
-# consumes a random token.
-now_us=$(($(date +%s) * 1000000))
-cat >"$work/consume.sql" <<SQL
-\set id random(1, $PGBENCH_ROWS)
-\set now $now_us
-WITH t AS (UPDATE tokens SET consumed_at = magiclink_time(:now), consume_key_hash = NULLIF(''::bytea, ''::bytea) WHERE token_hash = ANY(ARRAY[sha256(int8send(:id))]) AND num_nonnulls(consumed_at, revoked_at) = 0 AND expires_at > magiclink_time(:now) AND ('' = '' OR purpose = '') RETURNING batch_id, position, email, purpose, metadata, expires_at, consumed_at, revoked_at, consume_key_hash) SELECT t.batch_id, t.position, t.email, t.purpose, t.metadata, b.redirect_url, magiclink_micros(b.created_at), magiclink_micros(t.expires_at), magiclink_micros(t.consumed_at), magiclink_micros(t.revoked_at), t.consume_key_hash FROM t JOIN batches b ON b.batch_id = t.batch_id;
-SQL
-# CPU ticks of all PostgreSQL processes, exited backends included (they move
-# into the postmaster's children's time).
-pg_cpu_ticks() {
-  local total=0 p f
-  for p in $(pgrep -x postgres); do
-    f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-    total=$((total + $(echo "$f" | awk '{print $12 + $13 + $14 + $15}')))
-  done
-  echo "$total"
-}
+write_consume_sql "$work/consume.sql" "\\set id random(1, $PGBENCH_ROWS)"
+write_peek_sql "$work/peek.sql" "\\set id random(1, $PGBENCH_ROWS)"
 for c in "${CONCURRENCY[@]}"; do
   # Every level starts with every token outstanding: an UPDATE that finds its
   # token already used writes nothing and would flatter the baseline.
   psql -q -X "$pgb_url" -c "UPDATE tokens SET consumed_at = NULL WHERE consumed_at IS NOT NULL" -c "VACUUM tokens"
-  jobs=$((c < 2 ? c : 2))
-  ticks_before=$(pg_cpu_ticks)
-  out=$("$PGBIN/pgbench" -n -M prepared -c "$c" -j "$jobs" -T "$PGBENCH_SECONDS" -f "$work/consume.sql" "$pgb_url" 2>&1)
-  sleep 0.5  # let the backends exit and be counted
-  ticks_after=$(pg_cpu_ticks)
-  tps=$(echo "$out" | awk '/^tps/ {print $3; exit}')
-  lat=$(echo "$out" | awk '/latency average/ {print $4; exit}')
-  txs=$(echo "$out" | awk '/number of transactions actually processed/ {print $6; exit}')
-  pg_us=$(echo "($ticks_after - $ticks_before) * 1000000 / $(getconf CLK_TCK) / $txs" | bc)
-  emit "$(printf '{"scenario":"pgbench_consume","label":"postgres","concurrency":%d,"tps":%s,"latency_avg_ms":%s,"postgres_cpu_us_per_tx":%s}' "$c" "$tps" "$lat" "$pg_us")"
+  run_pgbench pgbench_consume postgres "$c" "$PGBENCH_SECONDS" "$work/consume.sql" "$pgb_url"
+done
+for c in "${CONCURRENCY[@]}"; do
+  run_pgbench pgbench_peek postgres "$c" "$PGBENCH_SECONDS" "$work/peek.sql" "$pgb_url"
+done
+# The single-link issue baseline in a database of its own, so every level
+# starts from the same small table, as the server's rows do.
+pgi_url=$(new_db magiclink_bench_pgbench_issue)
+migrate "$pgi_url"
+write_issue_sql "$work/issue.sql"
+for c in "${CONCURRENCY[@]}"; do
+  run_pgbench pgbench_issue_1 postgres "$c" "$PGBENCH_SECONDS" "$work/issue.sql" "$pgi_url"
 done
 
 # The baselines' leftovers must not run during the server's scenarios: the
 # pgbench table's dead rows would draw autovacuum, its dirty pages the
 # checkpointer.
 psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "DROP DATABASE magiclink_bench_pgbench" \
-  -c "DROP DATABASE magiclink_bench_copy" -c "CHECKPOINT"
+  -c "DROP DATABASE magiclink_bench_pgbench_issue" -c "DROP DATABASE magiclink_bench_copy" -c "CHECKPOINT"
 
 # --- magiclinkd on PostgreSQL, then on SQLite.
 run_store_scenarios postgres "$(new_db magiclink_bench_server)"
@@ -326,9 +290,4 @@ rm -rf "$work/data"
 run_store_scenarios sqlite "sqlite:$work/bench.db"
 
 /usr/bin/python3 bench/summarize.py "$results"
-if ((!smoke)); then
-  mkdir -p bench/results
-  out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-  { echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/run.sh\"}"; cat "$results"; } >"$out"
-  echo "bench: results written to $out" >&2
-fi
+((smoke)) || save_results "" ""

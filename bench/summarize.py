@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Turns bench/run.sh's JSON lines into the table of docs/performance.md:
-each scenario with its baseline from the same run and the ratio."""
+"""Turns bench/run.sh's (and bench/large_table.sh's) JSON lines into the
+tables of docs/performance.md: each scenario with its baseline from the same
+run and the ratio."""
 import json
 import sys
 
@@ -17,11 +18,122 @@ def cpu_text(r):
             f" load generator {cpu['load_generator']:.0f} us")
 
 
+def pgbench_text(base):
+    """A pgbench baseline row: throughput, latency, PostgreSQL's CPU."""
+    text = f"pgbench {base['tps']:.0f} tps"
+    if "p50_ms" in base:
+        text += f", p50 {base['p50_ms']:.2f} ms, p99 {base['p99_ms']:.2f} ms"
+    if "postgres_cpu_us_per_tx" in base:
+        text += f"; PostgreSQL CPU {base['postgres_cpu_us_per_tx']} us/tx"
+    return text
+
+
+def find(rows, label, scenario, concurrency=None):
+    for r in rows:
+        if r.get("label") == label and r["scenario"] == scenario and (
+                concurrency is None or r.get("concurrency") == concurrency):
+            return r
+    return None
+
+
+def large_tables(rows):
+    """bench/large_table.sh's rows: each scenario at each table size beside
+    its baseline on that table, and the sizes per million tokens."""
+    labels = [r["label"] for r in rows if r["scenario"] == "large_sizes"]
+    if not labels:
+        return
+
+    def cells(label):
+        out = {}
+        issue = find(rows, label, "issue_1", 16)
+        base = find(rows, label, "pgbench_issue_1", 16)
+        if issue and base:
+            out["IssueBatch(1) x16"] = (
+                issue["calls_per_s"], f"{issue['calls_per_s']:.0f}/s, p99 {issue['p99_ms']:.1f} ms",
+                base["tps"], f"pgbench {base['tps']:.0f} tps", True)
+        pair = find(rows, label, "issue_vs_copy_10000")
+        if pair:
+            out["IssueBatch(10,000)"] = (
+                pair["issue_median_ms"], f"{pair['issue_median_ms']:.0f} ms",
+                pair["copy_median_ms"], f"COPY {pair['copy_median_ms']:.0f} ms", False)
+        for mode in ("consume", "peek"):
+            v = find(rows, label, f"verify_{mode}", 16)
+            b = find(rows, label, f"pgbench_{mode}", 16)
+            if mode == "consume":
+                eff = find(rows, label, "pgbench_consume_rows", 16)
+                if b and eff:
+                    b = dict(b, tps=eff["effective_tps"])
+            if v and b:
+                out[f"Verify {mode.upper()} x16"] = (
+                    v["verifies_per_s"], f"{v['verifies_per_s']:.0f}/s, p99 {v['p99_ms']:.1f} ms",
+                    b["tps"], f"pgbench {b['tps']:.0f}/s", True)
+        sweep = find(rows, label, "sweep")
+        if sweep:
+            during = sweep.get("verify_consume_16_during", {})
+            deleted = int(sweep.get("log", {}).get("tokens", 0) or 0)
+            p99 = f", Verify p99 during it {during['p99_ms']:.1f} ms (max {during['max_ms']:.0f})" \
+                if during.get("calls") else ""
+            out["sweeper pass"] = (
+                deleted / max(sweep["seconds"], 1e-9),
+                f"{deleted:,} tokens in {sweep['seconds']:.1f} s{p99}", None, "", True)
+        return out
+
+    per = {label: cells(label) for label in labels}
+    print()
+    print("| scenario | " + " | ".join(f"{lab}: magiclink | baseline | ratio" for lab in labels)
+          + " | largest / smallest: magiclink | baseline |")
+    print("|---" * (1 + 3 * len(labels) + 2) + "|")
+    first, last = labels[0], labels[-1]
+    for name in per[first]:
+        line = f"| {name} |"
+        for lab in labels:
+            c = per[lab].get(name)
+            if not c:
+                line += " | | |"
+                continue
+            value, text, base, base_text, higher_better = c
+            ratio = "" if base is None else (
+                f"{value / base:.0%}" if higher_better else f"{value / base:.2f}x")
+            line += f" {text} | {base_text} | {ratio} |"
+        a, b = per[first].get(name), per[last].get(name)
+        if a and b:
+            # Throughput: largest / smallest; times: smallest / largest (so
+            # below 100% is always "slower on the large table").
+            own = b[0] / a[0] if a[4] else a[0] / b[0]
+            base = "" if a[2] is None else f"{(b[2] / a[2] if a[4] else a[2] / b[2]):.0%}"
+            line += f" {own:.0%} | {base} |"
+        else:
+            line += " | |"
+        print(line)
+    print()
+    print("| table | tokens | tokens heap | tokens indexes | per million tokens: heap | indexes"
+          " | batches (table + indexes) |")
+    print("|---|---|---|---|---|---|---|")
+    mib = 1024 * 1024
+    for r in rows:
+        if r["scenario"] != "large_sizes":
+            continue
+        z = r["sizes"]
+        m = z["tokens_rows"] / 1e6
+        print(f"| {r['label']} | {z['tokens_rows']:,} | {z['tokens_heap_bytes'] / mib:.0f} MiB |"
+              f" {z['tokens_indexes_bytes'] / mib:.0f} MiB | {z['tokens_heap_bytes'] / mib / m:.0f} MiB"
+              f" | {z['tokens_indexes_bytes'] / mib / m:.0f} MiB"
+              f" ({', '.join(f'{k} {v / mib / m:.0f}' for k, v in z['indexes'].items() if k.startswith('tokens'))})"
+              f" | {z['batches_total_bytes'] / mib:.0f} MiB |")
+
+
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     rows = [r for r in rows if "scenario" in r]  # the machine/command header line
     copy = {r["label"]: r["median_ms"] for r in rows if r["scenario"].startswith("copy_")}
-    pgbench = {r["concurrency"]: r for r in rows if r["scenario"] == "pgbench_consume"}
+    pgbench = {r["concurrency"]: r for r in rows
+               if r["scenario"] == "pgbench_consume" and r.get("label") == "postgres"}
+    pgbench_peek = {r["concurrency"]: r for r in rows
+                    if r["scenario"] == "pgbench_peek" and r.get("label") == "postgres"}
+    pgbench_issue = {r["concurrency"]: r for r in rows
+                     if r["scenario"] == "pgbench_issue_1" and r.get("label") == "postgres"}
+    large = [r for r in rows if r.get("label", "").startswith("rows_")]
+    rows = [r for r in rows if not r.get("label", "").startswith("rows_")]
     print("| store | scenario | result | baseline (same run) | ratio |")
     print("|---|---|---|---|---|")
     for label, ms in copy.items():
@@ -34,7 +146,17 @@ def main(path):
                   f" COPY with all indexes {base:.0f} ms | {ms / base:.2f}x |")
     for r in rows:
         s, label = r["scenario"], r.get("label", "")
-        if s.startswith("issue_") and "chunked" not in s and "_vs_" not in s:
+        if s == "issue_1" and "concurrency" in r:
+            c = r["concurrency"]
+            res = (f"{r['calls_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+                   f" (p99/p50 {r['p99_ms'] / max(r['p50_ms'], 1e-9):.1f})") + cpu_text(r)
+            if label == "postgres" and c in pgbench_issue:
+                base = pgbench_issue[c]
+                print(f"| {label} | IssueBatch of 1 recipient x{c} | {res} | {pgbench_text(base)} |"
+                      f" {r['calls_per_s'] / base['tps']:.2f}x pgbench |")
+            else:
+                print(f"| {label} | IssueBatch of 1 recipient x{c} | {res} | | |")
+        elif s.startswith("issue_") and "chunked" not in s and "_vs_" not in s:
             size = int(s.split("_")[1])
             res = f"p50 {r['p50_ms']:.0f} ms/call, {r['links_per_s']:.0f} links/s"
             if size == 10000 and label == "postgres" and "postgres_all_indexes" in copy:
@@ -52,13 +174,11 @@ def main(path):
             c = r["concurrency"]
             res = f"{r['verifies_per_s']:.0f}/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
             res += cpu_text(r)
-            if s == "verify_consume" and label.startswith("postgres") and c in pgbench:
-                base = pgbench[c]
-                base_text = f"pgbench {base['tps']:.0f} tps"
-                if "postgres_cpu_us_per_tx" in base:
-                    base_text += f"; PostgreSQL CPU {base['postgres_cpu_us_per_tx']} us/tx"
-                print(f"| {label} | Verify CONSUME x{c} | {res} | {base_text} |"
-                      f" {r['verifies_per_s'] / base['tps']:.0%} of pgbench |")
+            bases = {"verify_consume": pgbench, "verify_peek": pgbench_peek}.get(s, {})
+            if label.startswith("postgres") and c in bases:
+                base = bases[c]
+                print(f"| {label} | Verify {s.split('_')[1].upper()} x{c} | {res} |"
+                      f" {pgbench_text(base)} | {r['verifies_per_s'] / base['tps']:.0%} of pgbench |")
             else:
                 print(f"| {label} | Verify {s.split('_')[1].upper()} x{c} | {res} | | |")
         elif s == "mixed":
@@ -72,6 +192,10 @@ def main(path):
         bad = r.get("errors") or {}
         if bad:
             print(f"|   | errors by status code in {s}: {bad} | | | |")
+    large_tables(large)
+    for r in large:
+        if r.get("errors"):
+            print(f"errors by status code in {r['scenario']} ({r['label']}): {r['errors']}")
 
 
 if __name__ == "__main__":
