@@ -363,14 +363,15 @@ std::vector<absl::StatusOr<InsertBatchResult>> InsertAsOneGroup(
   std::vector<absl::StatusOr<InsertBatchResult>> results(calls.size() + 1);
   const NewBatch held = MakeBatch("held", 1);
   std::vector<std::thread> threads;
-  threads.emplace_back([&] { results[0] = store.InsertBatch(held, kT0, kWindow); });
+  threads.emplace_back([&] { results[0] = store.InsertBatch(held, kT0, kWindow, kNoDeadline); });
   PgAdmin admin(url);
   EXPECT_TRUE(Eventually([&] { return StoreSessionsWaitingForALock(admin) == 1; }));
   int queued = 0;
   for (size_t i = 0; i < calls.size(); ++i) {
     const bool groups = calls[i].request_id.empty() && !calls[i].revoke_previous;
     queued += groups ? 1 : 0;
-    threads.emplace_back([&, i] { results[i + 1] = store.InsertBatch(calls[i], kT0, kWindow); });
+    threads.emplace_back(
+        [&, i] { results[i + 1] = store.InsertBatch(calls[i], kT0, kWindow, kNoDeadline); });
   }
   EXPECT_TRUE(Eventually([&] { return store.waiting_inserts() == queued; }));
   hold->abort();  // the held call's batch id is free again
@@ -408,8 +409,8 @@ TEST(PostgresTokenStoreTest, ConcurrentSmallInsertsShareOneTransaction) {
     EXPECT_EQ(TransactionsThatWrote(admin, "g"), 1);
     for (const NewBatch& b : calls) {
       for (const NewToken& t : b.tokens) {
-        absl::StatusOr<ConsumeResult> c =
-            (*store)->ConsumeToken({t.token_hash}, {"invite", ""}, kT0 + absl::Minutes(1));
+        absl::StatusOr<ConsumeResult> c = (*store)->ConsumeToken(
+            {t.token_hash}, {"invite", ""}, kT0 + absl::Minutes(1), kNoDeadline);
         ASSERT_OK(c);
         EXPECT_TRUE(c->consumed) << b.batch_id;
         ASSERT_TRUE(c->claims.has_value());
@@ -420,7 +421,8 @@ TEST(PostgresTokenStoreTest, ConcurrentSmallInsertsShareOneTransaction) {
         EXPECT_EQ(c->claims->redirect_url, b.redirect_url);
         EXPECT_EQ(c->claims->expires_at, b.expires_at);
       }
-      absl::StatusOr<std::optional<BatchSummary>> summary = (*store)->GetBatch(b.batch_id, kT0);
+      absl::StatusOr<std::optional<BatchSummary>> summary =
+          (*store)->GetBatch(b.batch_id, kT0, kNoDeadline);
       ASSERT_OK(summary);
       ASSERT_TRUE(summary->has_value());
       EXPECT_EQ((*summary)->total, static_cast<int64_t>(b.tokens.size()));
@@ -444,7 +446,7 @@ TEST(PostgresTokenStoreTest, AFailingCallInAnInsertGroupFailsAloneAndTheOthersCo
     ASSERT_OK(store);
     NewBatch earlier = MakeBatch("earlier", 1);
     earlier.request_id = "r1";
-    ASSERT_OK((*store)->InsertBatch(earlier, kT0, kWindow));
+    ASSERT_OK((*store)->InsertBatch(earlier, kT0, kWindow, kNoDeadline));
 
     std::vector<NewBatch> calls;
     for (int i = 0; i < 6; ++i) calls.push_back(MakeBatch(absl::StrCat("g", i), 2));
