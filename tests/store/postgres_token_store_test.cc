@@ -379,6 +379,15 @@ std::vector<absl::StatusOr<InsertBatchResult>> InsertAsOneGroup(
   return results;
 }
 
+// A store on `url` that runs one insert group at a time, so calls that arrive
+// while it runs queue for the next group.
+PostgresOptions OneInsertGroupAtATime(const std::string& url, bool prepared) {
+  PostgresOptions options = TestOptions(url);
+  options.prepared_statements = prepared;
+  options.insert_statements = 1;
+  return options;
+}
+
 // The transactions (by xid) that wrote the batches whose id starts with `prefix`.
 int64_t TransactionsThatWrote(PgAdmin& admin, const std::string& prefix) {
   return admin.QueryInt(absl::StrCat(
@@ -393,10 +402,7 @@ TEST(PostgresTokenStoreTest, ConcurrentSmallInsertsShareOneTransaction) {
     SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
     const std::string url = ScratchSchemaUrl();
     ASSERT_FALSE(url.empty());
-    PostgresOptions options = TestOptions(url);
-    options.prepared_statements = prepared;
-    options.insert_statements = 1;
-    auto store = PostgresTokenStore::Open(options);
+    auto store = PostgresTokenStore::Open(OneInsertGroupAtATime(url, prepared));
     ASSERT_OK(store);
     constexpr int kCalls = 8;
     std::vector<NewBatch> calls;
@@ -439,10 +445,7 @@ TEST(PostgresTokenStoreTest, AFailingCallInAnInsertGroupFailsAloneAndTheOthersCo
     SCOPED_TRACE(prepared ? "prepared statements" : "unnamed statements");
     const std::string url = ScratchSchemaUrl();
     ASSERT_FALSE(url.empty());
-    PostgresOptions options = TestOptions(url);
-    options.prepared_statements = prepared;
-    options.insert_statements = 1;
-    auto store = PostgresTokenStore::Open(options);
+    auto store = PostgresTokenStore::Open(OneInsertGroupAtATime(url, prepared));
     ASSERT_OK(store);
     NewBatch earlier = MakeBatch("earlier", 1);
     earlier.request_id = "r1";
