@@ -15,12 +15,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace magiclink {
 
-// Bytes of randomness in a token (256 bits) and in a batch id (128 bits).
+// Bytes of randomness in a token (256 bits).
 inline constexpr size_t kTokenBytes = 32;
-inline constexpr size_t kBatchIdBytes = 16;
 // Length of a token's text form: base64url of kTokenBytes, unpadded.
 inline constexpr size_t kTokenLength = 43;
 
@@ -36,8 +36,16 @@ class TokenSource {
   // Returns `count` new tokens, as NewToken would, from one Bytes() call,
   // because the CSPRNG's cost is per call, not per byte.
   absl::StatusOr<std::vector<std::string>> NewTokens(size_t count);
-  // Returns a new batch id: "b_" and kBatchIdBytes random bytes as base64url.
-  absl::StatusOr<std::string> NewBatchId();
+  // Returns a new batch id: "b_" and 22 base64url characters, the first 8
+  // the Unix time of `created` in milliseconds, the other 14 random (84
+  // bits). The characters are taken from the base64url alphabet in byte
+  // order ("-0-9A-Z_a-z"), so ids compare as their creation times do in a
+  // byte-wise (COLLATE "C") index: each new batch goes to the right edge of
+  // batches_pkey and tokens_batch_position, pages that stay in memory,
+  // instead of a random leaf of each (docs/performance.md, "How cost grows
+  // with the table"). An id says when its batch was made, as GetBatch does;
+  // it is a name, not a secret (a token is the secret).
+  absl::StatusOr<std::string> NewBatchId(absl::Time created);
 };
 
 // The system CSPRNG (RAND_bytes).

@@ -186,7 +186,7 @@ absl::StatusOr<LinkService::MintedBatch> LinkService::Mint(const IssueInput& inp
                                                            absl::Time now, const Caller& caller) {
   MintedBatch minted;
   NewBatch& batch = minted.batch;
-  absl::StatusOr<std::string> batch_id = token_source_.NewBatchId();
+  absl::StatusOr<std::string> batch_id = token_source_.NewBatchId(now);
   if (!batch_id.ok()) return batch_id.status();
   batch.batch_id = *std::move(batch_id);
   batch.issued_by = caller.name;
