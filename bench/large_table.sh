@@ -8,8 +8,13 @@
 #   bench/large_table.sh                        100,000 and 10,000,000 rows
 #   bench/large_table.sh --shared_buffers=2GB   then again at the largest size
 #                                               after restarting PostgreSQL with it
+#   bench/large_table.sh --batch_ids=random     filler and pgbench batch ids random, as
+#                                               builds before time-ordered ids made them
+#                                               (measure such a build with BUILD=)
 #   LARGE_SIZES="10000 200000" bench/large_table.sh   other sizes (a quick check)
 #   BUILD=build                                 where magiclinkd and load_generator are
+#   COMPARE_MAGICLINKD=/path/to/old/magiclinkd  single-link IssueBatch also with that
+#                                               build, alternated, on the same tables
 #
 # The filler: 10 tokens per batch, batches created over the last 30 days
 # (oldest first), random 32-byte hashes (sha256 of the row id), per batch 7
@@ -25,11 +30,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-shared_buffers=""
+shared_buffers="" batch_ids=time
 for arg in "$@"; do
   case "$arg" in
     --shared_buffers=*) shared_buffers=${arg#*=} ;;
-    *) echo "usage: $0 [--shared_buffers=SIZE]" >&2; exit 2 ;;
+    --batch_ids=time | --batch_ids=random) batch_ids=${arg#*=} ;;
+    *) echo "usage: $0 [--shared_buffers=SIZE] [--batch_ids=time|random]" >&2; exit 2 ;;
   esac
 done
 if [[ -z "${MAGICLINK_TEST_POSTGRES_URL:-}" ]]; then
@@ -56,7 +62,7 @@ trap cleanup EXIT
 # Written as it goes, so an interrupted run keeps what it measured.
 mkdir -p bench/results
 results="bench/results/large-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/large_table.sh $*\",\"load_at_start\":\"$load_at_start\"}" >"$results"
+echo "{\"machine\":\"$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)\",\"command\":\"bench/large_table.sh $*\",\"batch_ids\":\"$batch_ids\",\"load_at_start\":\"$load_at_start\"}" >"$results"
 emit() { echo "$1" | tee -a "$results"; }
 
 # The measuring server keeps everything (its start-up sweep must not delete
@@ -69,28 +75,57 @@ fill() {  # fill URL ROWS
   local url=$1 n=$2 nb=$(($2 / 10)) defs
   defs=$(psql -X -At "$url" -c "SELECT pg_get_indexdef(indexrelid) || ';' FROM pg_index
     WHERE indrelid = 'tokens'::regclass AND NOT indisprimary")
+  # Batch ids of the server's kind (TokenSource::NewBatchId): "b_", the
+  # creation time in milliseconds as 8 characters of the base64url alphabet
+  # in byte order, then 14 random ones; with --batch_ids=random, 22 random
+  # base64url characters.
+  local id_sql="'b_' || pg_temp.sorted64((extract(epoch FROM created) * 1000)::bigint, 8)
+    || pg_temp.sorted64((random() * 4398046511103)::bigint, 7)
+    || pg_temp.sorted64((random() * 4398046511103)::bigint, 7)"
+  [[ "$batch_ids" == random ]] && id_sql="'b_' || substr(translate(encode(decode(md5(random()::text)
+    || md5(random()::text), 'hex'), 'base64'), '+/', '-_'), 1, 22)"
   psql -q -X -v ON_ERROR_STOP=1 "$url" <<SQL
 SET maintenance_work_mem = '1GB';
 ALTER TABLE tokens DROP CONSTRAINT tokens_pkey;
 DROP INDEX tokens_batch_position, tokens_outstanding_email, tokens_spent_at;
-CREATE TEMP TABLE t0 AS SELECT now() - interval '30 days' AS t0, interval '30 days' / $nb AS step;
+CREATE FUNCTION pg_temp.sorted64(v bigint, n int) RETURNS text LANGUAGE sql IMMUTABLE AS \$f\$
+  SELECT string_agg(substr('-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz',
+    ((v >> (6 * (n - 1 - i))) & 63)::int + 1, 1), '' ORDER BY i) FROM generate_series(0, n - 1) i
+\$f\$;
+CREATE TEMP TABLE fb AS
+  SELECT b, created, $id_sql AS id,
+    CASE WHEN b < $nb / 20 THEN created + interval '1 day' ELSE now() + interval '30 days' END AS expires
+  FROM (SELECT b, now() - interval '30 days' + b * (interval '30 days' / $nb) AS created
+        FROM generate_series(0, $nb - 1) b) s;
 INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total)
-  SELECT 'f' || b, 'fill', 'login', 'http://localhost/accept', t0 + b * step,
-    CASE WHEN b < $nb / 20 THEN t0 + b * step + interval '1 day' ELSE now() + interval '30 days' END, 10
-  FROM t0, generate_series(0, $nb - 1) b;
+  SELECT id, 'fill', 'login', 'http://localhost/accept', created, expires, 10 FROM fb ORDER BY b;
 INSERT INTO tokens (token_hash, batch_id, position, expires_at, consumed_at, revoked_at, key_id, email,
                     purpose, metadata)
-  SELECT sha256(int8send(i)), 'f' || (i / 10), i % 10,
-    CASE WHEN i / 10 < $nb / 20 THEN t0 + (i / 10) * step + interval '1 day' ELSE now() + interval '30 days' END,
-    CASE WHEN i % 10 IN (7, 8) THEN t0 + (i / 10) * step + interval '1 hour' END,
-    CASE WHEN i % 10 = 9 THEN t0 + (i / 10) * step + interval '1 hour' END,
-    'k1', 'user' || i || '@fill.example', 'login', '{}'
-  FROM t0, generate_series(0, $n - 1) i;
+  SELECT sha256(int8send(b * 10 + p)), id, p, expires,
+    CASE WHEN p IN (7, 8) THEN created + interval '1 hour' END,
+    CASE WHEN p = 9 THEN created + interval '1 hour' END,
+    'k1', 'user' || (b * 10 + p) || '@fill.example', 'login', '{}'
+  FROM fb CROSS JOIN generate_series(0, 9) p ORDER BY b, p;
 ALTER TABLE tokens ADD PRIMARY KEY (token_hash);
 $defs
 CHECKPOINT;
 VACUUM ANALYZE;
 SQL
+}
+
+# Each measured scenario starts from a checkpoint, so every one (pgbench's
+# and the server's alike) pays for the full-page images of the pages it is
+# first to change, and none inherits another's dirty pages; wal_emit then
+# says how much WAL it wrote (pg_stat_wal: records, full-page images, bytes).
+wal_before=""
+wal_now() { psql -X -At "$MAGICLINK_TEST_POSTGRES_URL" -c "SELECT wal_records || ' ' || wal_fpi || ' ' || wal_bytes FROM pg_stat_wal"; }
+wal_start() { psql -q -X "$1" -c "CHECKPOINT"; wal_before=$(wal_now); }
+wal_emit() {  # wal_emit LABEL SCENARIO: the WAL written since wal_start
+  local after r0 f0 b0 r1 f1 b1
+  after=$(wal_now)
+  read -r r0 f0 b0 <<<"$wal_before"
+  read -r r1 f1 b1 <<<"$after"
+  emit "{\"scenario\":\"wal\",\"of\":\"$2\",\"label\":\"$1\",\"records\":$((r1 - r0)),\"fpi\":$((f1 - f0)),\"bytes\":$((b1 - b0))}"
 }
 
 sizes_json() {  # sizes_json URL -> the tokens and batches tables' sizes in bytes
@@ -135,22 +170,45 @@ measure() {  # measure LABEL URL ROWS
   local marker=$(($(date +%s) * 1000000 + 7))
   CONSUME_NOW_US=$marker write_consume_sql "$work/consume.sql" "$pick"
   write_peek_sql "$work/peek.sql" "\\set id random(0, $((n - 1)))"
-  write_issue_sql "$work/issue.sql"
+  write_issue_sql "$work/issue.sql" "$url" "$batch_ids"
+  wal_start "$url"
   run_pgbench pgbench_consume "$label" 16 "$PGBENCH_SECONDS" "$work/consume.sql" "$url" "$extra"
+  wal_emit "$label" pgbench_consume
   local consumed
   consumed=$(psql -X -At "$url" -c "SELECT count(*) FROM tokens
     WHERE coalesce(consumed_at, revoked_at) = magiclink_time($marker)
       AND (consumed_at IS NOT NULL OR revoked_at IS NOT NULL)")
-  emit "{\"scenario\":\"pgbench_consume_rows\",\"label\":\"$label\",\"concurrency\":16,\"rows\":$n,\"consumed\":$consumed,\"seconds\":$PGBENCH_SECONDS,\"effective_tps\":$(echo "scale=1; $consumed / $PGBENCH_SECONDS" | bc)}"
+  emit "{\"scenario\":\"pgbench_consume_rows\",\"label\":\"$label\",\"concurrency\":16,\"rows\":$n,\"consumed\":$consumed,\"seconds\":$PGBENCH_SECONDS,\"effective_tps\":$(awk -v c="$consumed" -v s="$PGBENCH_SECONDS" 'BEGIN {printf "%.1f", c / s}')}"
+  wal_start "$url"
   run_pgbench pgbench_peek "$label" 16 "$PGBENCH_SECONDS" "$work/peek.sql" "$url" "$extra"
+  wal_start "$url"
   run_pgbench pgbench_issue_1 "$label" 16 "$PGBENCH_SECONDS" "$work/issue.sql" "$url" "$extra"
+  wal_emit "$label" pgbench_issue_1
 
+  wal_start "$url"
   issue_copy_pairs "$label" "$url" "$PAIRS" "$extra"
 
+  # Single-link IssueBatch; with COMPARE_MAGICLINKD, alternated with that
+  # build (labels "<label>_compare"), twice each, on the same table.
+  local builds=("") round suffix
+  [[ -n "${COMPARE_MAGICLINKD:-}" ]] && builds=("" _compare "" _compare)
+  local this_build=$MAGICLINKD
+  for round in "${!builds[@]}"; do
+    suffix=${builds[$round]}
+    ((round >= 2)) && suffix="${suffix}_again"
+    [[ "${builds[$round]}" == _compare ]] && MAGICLINKD=$COMPARE_MAGICLINKD
+    wal_start "$url"
+    start_server "$url"
+    "$LOADGEN" --target="$target" --scenario=issue --batch_size=1 --concurrency=16 --calls=10000 \
+      --server_pid="$server_pid" --label="$label$suffix" | while read -r l; do emit "$l"; done
+    stop_server
+    wal_emit "$label$suffix" issue_1
+    MAGICLINKD=$this_build
+  done
+
   start_server "$url"
-  "$LOADGEN" --target="$target" --scenario=issue --batch_size=1 --concurrency=16 --calls=10000 \
-    --server_pid="$server_pid" --label="$label" | while read -r l; do emit "$l"; done
   for mode in consume peek; do
+    wal_start "$url"
     "$LOADGEN" --target="$target" --scenario=verify --mode="$mode" --concurrency=16 --calls=30000 \
       --server_pid="$server_pid" --label="$label" | while read -r l; do emit "$l"; done
   done
@@ -177,7 +235,7 @@ measure() {  # measure LABEL URL ROWS
   wait "$loadgen_pid"; loadgen_pid=""
   emit "$(cat "$work/verify-during-sweep.json")"
   swept=$(grep -m1 '"swept"\|"sweep_failed"' "$work/sweeper.log" || echo '{}')
-  emit "{\"scenario\":\"sweep\",\"label\":\"$label\",\"rows\":$n,\"seconds\":$(echo "scale=3; ($t1 - $t0) / 1000000" | bc),\"log\":$swept,\"verify_consume_16_during\":$(window_json "$work/latencies" "$t0" "$t1")}"
+  emit "{\"scenario\":\"sweep\",\"label\":\"$label\",\"rows\":$n,\"seconds\":$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}'),\"log\":$swept,\"verify_consume_16_during\":$(window_json "$work/latencies" "$t0" "$t1")}"
   stop_server
   # Where the measured scenarios' pages came from (shared_buffers or not) and
   # how many updates were HOT (no new index entries), over this table size.
@@ -195,7 +253,7 @@ for n in "${SIZES[@]}"; do
   migrate "$url"
   start=$(date +%s.%N)
   fill "$url" "$n"
-  emit "{\"scenario\":\"large_fill\",\"label\":\"rows_$n\",\"rows\":$n,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+  emit "{\"scenario\":\"large_fill\",\"label\":\"rows_$n\",\"rows\":$n,\"seconds\":$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b - a}')}"
   measure "rows_$n" "$url" "$n"
   # Only the largest table is kept (for --shared_buffers); the others free their disk.
   [[ -n "$largest_url" ]] && psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "DROP DATABASE ${largest_url##*/}"

@@ -41,7 +41,8 @@ stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=""; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # copy_once URL TAG ROWS -> milliseconds for a psql \copy of ROWS token rows
-# (random 32-byte hashes, the columns IssueBatch writes) into a new batch.
+# (random 32-byte hashes, addresses spread over the email index as the load
+# generator's and real ones are, the columns IssueBatch writes) into a new batch.
 copy_once() {
   local url=$1 tag=$2 rows=$3 csv="$work/copy-$2.csv"
   /usr/bin/python3 - "$tag" "$rows" >"$csv" <<'PY'
@@ -49,7 +50,8 @@ import os, sys
 rep, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     h = os.urandom(32).hex()
-    print(f'"\\\\x{h}",b_copy_{rep},{i},2030-01-01 00:00:00+00,k1,person{i}@copy.example,bench,{{}}')
+    e = int.from_bytes(os.urandom(5), 'big') % 10000000000  # spread like real addresses
+    print(f'"\\\\x{h}",b_copy_{rep},{i},2030-01-01 00:00:00+00,k1,user{e}.{i}.{rep}@copy.example,bench,{{}}')
 PY
   psql -q -X "$url" -c "INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total) VALUES ('b_copy_$tag', 'bench', 'bench', 'http://localhost/accept', now(), '2030-01-01', $rows)"
   psql -X "$url" -c '\timing on' \
@@ -95,16 +97,24 @@ SQL
 }
 # IssueBatch of one recipient, the naive way: one transaction per link with
 # the statements magiclinkd runs for it (kInsertBatch, then kInsertTokens over
-# one-element arrays), a new random batch id and 32-byte hash each time.
+# one-element arrays), a random 32-byte hash and a new batch id each time.
+# Batch ids increase, as the server's do (they begin with their creation
+# time, TokenSource::NewBatchId): from the sequence magiclink_bench_batch_ids,
+# which write_issue_sql creates in database $2. With $3 = random, random ids
+# instead, as builds before time-ordered ids made them.
 write_issue_sql() {
   local now_us=$(($(date +%s) * 1000000))
+  local id="'b_' || lpad(nextval('magiclink_bench_batch_ids')::text, 22, '0')"
+  local same_id="'b_' || lpad(currval('magiclink_bench_batch_ids')::text, 22, '0')"
+  [[ "${3:-}" == random ]] && id="'b_' || :r" same_id="'b_' || :r"
+  psql -q -X "$2" -c "CREATE SEQUENCE IF NOT EXISTS magiclink_bench_batch_ids"
   cat >"$1" <<SQL
 \set r random(1, 9000000000000000000)
 \set now $now_us
 \set exp $((now_us + 86400000000))
 BEGIN;
-INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total, request_id, request_fingerprint, replay_sealed) VALUES ('b_' || :r, 'bench', 'bench', 'http://localhost/accept', magiclink_time(:now), magiclink_time(:exp), 1, NULLIF(''::text, ''), NULLIF(''::bytea, ''::bytea), NULLIF(''::bytea, ''::bytea)) ON CONFLICT (issued_by, request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING batch_id;
-INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata) SELECT u.h, 'b_' || :r, u.p, e.at, u.k, u.e, 'bench', u.m FROM (SELECT magiclink_time(:exp) AS at) e, unnest(ARRAY[sha256(int8send(:r))], ARRAY[0], ARRAY['k1'], ARRAY['user' || :r || '@bench.example'], ARRAY['{}']) AS u(h, p, k, e, m);
+INSERT INTO batches (batch_id, issued_by, purpose, redirect_url, created_at, expires_at, total, request_id, request_fingerprint, replay_sealed) VALUES ($id, 'bench', 'bench', 'http://localhost/accept', magiclink_time(:now), magiclink_time(:exp), 1, NULLIF(''::text, ''), NULLIF(''::bytea, ''::bytea), NULLIF(''::bytea, ''::bytea)) ON CONFLICT (issued_by, request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING batch_id;
+INSERT INTO tokens (token_hash, batch_id, position, expires_at, key_id, email, purpose, metadata) SELECT u.h, $same_id, u.p, e.at, u.k, u.e, 'bench', u.m FROM (SELECT magiclink_time(:exp) AS at) e, unnest(ARRAY[sha256(int8send(:r))], ARRAY[0], ARRAY['k1'], ARRAY['user' || :r || '@bench.example'], ARRAY['{}']) AS u(h, p, k, e, m);
 COMMIT;
 SQL
 }

@@ -12,11 +12,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -263,13 +265,25 @@ struct Call {
   Response response;
 };
 
+// Addresses spread over the email index as real ones are: "user", a number
+// that looks random (so consecutive calls, and calls of one batch, land on
+// different pages of tokens_outstanding_email, among bench/large_table.sh's
+// "user<n>@fill.example" rows too), then what makes it unique.
+std::string BenchEmail(int i, const std::string& tag) {
+  uint64_t x = std::hash<std::string>()(tag) + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // SplitMix64's finalizer
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return absl::StrCat("user", x % 10000000000ULL, ".", i, ".", tag, "@bench.example");
+}
+
 v1::IssueBatchRequest IssueRequest(int batch_size, const std::string& tag) {
   v1::IssueBatchRequest req;
   req.set_purpose("bench");
   req.set_redirect_url("http://localhost/accept");
   for (int i = 0; i < batch_size; ++i) {
     v1::Recipient* r = req.add_recipients();
-    r->set_email(absl::StrCat("user", i, ".", tag, "@bench.example"));
+    r->set_email(BenchEmail(i, tag));
   }
   return req;
 }

@@ -262,7 +262,7 @@ done
 # starts from the same small table, as the server's rows do.
 pgi_url=$(new_db magiclink_bench_pgbench_issue)
 migrate "$pgi_url"
-write_issue_sql "$work/issue.sql"
+write_issue_sql "$work/issue.sql" "$pgi_url"
 for c in "${CONCURRENCY[@]}"; do
   run_pgbench pgbench_issue_1 postgres "$c" "$PGBENCH_SECONDS" "$work/issue.sql" "$pgi_url"
 done

@@ -105,6 +105,37 @@ def large_tables(rows):
         else:
             line += " | |"
         print(line)
+    # WAL written per single-link issue (each scenario started from a
+    # checkpoint), and the COMPARE_MAGICLINKD build's rows beside this one's.
+    wal = [r for r in rows if r["scenario"] == "wal"]
+    if wal:
+        print()
+        print("| table | scenario | calls or transactions | WAL records / call | full-page images / call"
+              " | WAL bytes / call |")
+        print("|---|---|---|---|---|---|")
+        for w in wal:
+            ran = find(rows, w["label"], w["of"], 16)
+            if not ran:
+                continue
+            n = ran.get("ok", ran.get("transactions", 0))
+            if not n:
+                continue
+            print(f"| {w['label']} | {w['of']} | {n:,} | {w['records'] / n:.1f} | {w['fpi'] / n:.2f}"
+                  f" | {w['bytes'] / n:,.0f} |")
+    compared = [r for r in rows if r["scenario"] == "issue_1" and "_compare" in r.get("label", "")]
+    if compared:
+        print()
+        print("| table | build | IssueBatch(1) x16 | p50 / p99 | server CPU per call |")
+        print("|---|---|---|---|---|")
+        for label in labels:
+            for suffix, build in (("", "this build"), ("_compare", "COMPARE_MAGICLINKD"),
+                                  ("_again", "this build, again"),
+                                  ("_compare_again", "COMPARE_MAGICLINKD, again")):
+                r = find(rows, label + suffix, "issue_1", 16)
+                if r:
+                    print(f"| {label} | {build} | {r['calls_per_s']:.0f}/s |"
+                          f" {r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms |"
+                          f" {r['cpu_us_per_call']['server']} µs |")
     print()
     print("| table | tokens | tokens heap | tokens indexes | per million tokens: heap | indexes"
           " | batches (table + indexes) |")
