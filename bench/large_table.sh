@@ -217,7 +217,15 @@ measure() {  # measure LABEL URL ROWS
   # default retention: its sweeper runs once at start-up, at most 100 chunks
   # of 1,000 rows per kind) while the first serves Verify CONSUME at 16 in
   # flight; Verify's p50/p99/max over the calls that started during the pass.
+  # PostgreSQL logs every lock wait longer than deadlock_timeout
+  # (log_lock_waits): set to 10 ms for the pass, the lines it logs meanwhile
+  # are the waits over 10 ms (none of these consumes waits for another: each
+  # token is consumed once).
   local calls=$((n >= 1000000 ? 60000 : 15000)) t0 t1 swept
+  local pg_log="$MAGICLINK_TEST_PGDATA/../server.log" log_from waits
+  psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "ALTER SYSTEM SET log_lock_waits = on" \
+    -c "ALTER SYSTEM SET deadlock_timeout = '10ms'" -c "SELECT pg_reload_conf()" >/dev/null
+  log_from=$(stat -c %s "$pg_log")
   rm -f "$work/ready" "$work/latencies" "$work/sweeper.log"
   "$LOADGEN" --target="$target" --scenario=verify --mode=consume --concurrency=16 --calls="$calls" \
     --server_pid="$server_pid" --label="${label}_during_sweep" --ready_file="$work/ready" \
@@ -233,9 +241,12 @@ measure() {  # measure LABEL URL ROWS
   t1=$(($(date +%s%N) / 1000))
   kill "$sweeper_pid"; wait "$sweeper_pid" || true; sweeper_pid=""
   wait "$loadgen_pid"; loadgen_pid=""
+  waits=$(tail -c +$((log_from + 1)) "$pg_log" | grep -c "still waiting for" || true)
+  psql -q -X "$MAGICLINK_TEST_POSTGRES_URL" -c "ALTER SYSTEM RESET log_lock_waits" \
+    -c "ALTER SYSTEM RESET deadlock_timeout" -c "SELECT pg_reload_conf()" >/dev/null
   emit "$(cat "$work/verify-during-sweep.json")"
   swept=$(grep -m1 '"swept"\|"sweep_failed"' "$work/sweeper.log" || echo '{}')
-  emit "{\"scenario\":\"sweep\",\"label\":\"$label\",\"rows\":$n,\"seconds\":$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}'),\"log\":$swept,\"verify_consume_16_during\":$(window_json "$work/latencies" "$t0" "$t1")}"
+  emit "{\"scenario\":\"sweep\",\"label\":\"$label\",\"rows\":$n,\"seconds\":$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}'),\"log\":$swept,\"lock_waits_over_10ms\":$waits,\"verify_consume_16_during\":$(window_json "$work/latencies" "$t0" "$t1")}"
   stop_server
   # Where the measured scenarios' pages came from (shared_buffers or not) and
   # how many updates were HOT (no new index entries), over this table size.

@@ -3,10 +3,13 @@
 
     bench/plot.py                       every run file of bench/results/
     bench/plot.py --out docs/images     where the PNGs go (the default)
+    bench/plot.py --max_load 3          leave out runs begun at a higher load average
 
 Each point is the median over the bench/run.sh runs that measured it (the
 bars span their lowest and highest); each magiclink series is drawn beside
-its baseline from the same runs. The 100k-vs-10M chart takes the newest
+its baseline from the same runs. Runs that began on a busy machine (1-minute
+load average above --max_load, from the file's header) are left out: on two
+shared cores their figures measure the other work. The 100k-vs-10M chart takes the newest
 bench/large_table.sh run. Installs matplotlib first if it is missing
 (bench/setup.sh).
 """
@@ -37,11 +40,23 @@ def load(path):
     return [r for r in rows if "scenario" in r]
 
 
-def runs(results):
-    """The full bench/run.sh runs that have the single-link rows."""
+def load_at_start(path):
+    """The 1-minute load average a run's header gives, or None."""
+    with open(path) as f:
+        header = json.loads(f.readline())
+    load = header.get("load_at_start")
+    return float(load.split()[0]) if load else None
+
+
+def runs(results, max_load):
+    """The full bench/run.sh runs that have the single-link rows and began on
+    a machine no busier than max_load."""
     out = []
     for path in sorted(glob.glob(os.path.join(results, "[0-9]*.jsonl"))):
         rows = load(path)
+        busy = load_at_start(path)
+        if busy is not None and busy > max_load:
+            continue
         if any(r["scenario"] == "pgbench_issue_1" for r in rows):
             out.append(rows)
     return out
@@ -217,9 +232,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join(HERE, "results"))
     parser.add_argument("--out", default=os.path.join(HERE, "..", "docs", "images"))
+    parser.add_argument("--max_load", type=float, default=3.0,
+                        help="leave out runs that began at a higher 1-minute load average")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    all_runs = runs(args.results)
+    all_runs = runs(args.results, args.max_load)
     if not all_runs:
         sys.exit("plot: no bench/run.sh results with the single-link rows in " + args.results)
     throughput(all_runs, args.out)

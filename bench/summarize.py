@@ -73,6 +73,8 @@ def large_tables(rows):
             deleted = int(sweep.get("log", {}).get("tokens", 0) or 0)
             p99 = f", Verify p99 during it {during['p99_ms']:.1f} ms (max {during['max_ms']:.0f})" \
                 if during.get("calls") else ""
+            if "lock_waits_over_10ms" in sweep:
+                p99 += f", lock waits over 10 ms: {sweep['lock_waits_over_10ms']}"
             out["sweeper pass"] = (
                 deleted / max(sweep["seconds"], 1e-9),
                 f"{deleted:,} tokens in {sweep['seconds']:.1f} s{p99}", None, "", True)
