@@ -42,9 +42,9 @@ class TokenSource {
   // order ("-0-9A-Z_a-z"), so ids compare as their creation times do in a
   // byte-wise (COLLATE "C") index: each new batch goes to the right edge of
   // batches_pkey and tokens_batch_position, pages that stay in memory,
-  // instead of a random leaf of each (docs/performance.md, "How cost grows
-  // with the table"). An id says when its batch was made, as GetBatch does;
-  // it is a name, not a secret (a token is the secret).
+  // instead of a random leaf of each (docs/performance.md, "The 10M table,
+  // quiet"). An id says when its batch was made, as GetBatch does; it is a
+  // name, not a secret (a token is the secret).
   absl::StatusOr<std::string> NewBatchId(absl::Time created);
 };
 
